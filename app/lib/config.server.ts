@@ -1,0 +1,61 @@
+import { z } from "zod";
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be a port number" })
+    .int("must be a whole number")
+    .min(0, "must be between 0 and 65535")
+    .max(65535, "must be between 0 and 65535")
+    .default(fallback);
+
+const booleanFlag = (fallback: boolean) =>
+  z.stringbool({ error: 'must be "true" or "false"' }).default(fallback);
+
+const postgresUrl = z
+  .url({ error: "must be a postgres:// or postgresql:// URL" })
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
+
+/** Every setting the app reads from the environment; `.env.example` documents each one. */
+export const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  PORT: port(3000),
+  APP_ROLE: z.enum(["all", "web", "worker"]).default("all"),
+  APP_URL: z.url({ error: "must be an absolute URL such as https://example.com" }).optional(),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  DATABASE_URL: postgresUrl.optional(),
+  DATABASE_DIRECT_URL: postgresUrl.optional(),
+  DATABASE_POOLED: booleanFlag(false),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  MIGRATE_ON_START: booleanFlag(true),
+  EMBEDDED_DATABASE_DIR: z.string().min(1).default(".data/postgres"),
+  EMBEDDED_DATABASE_PORT: port(54329),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join("\n")}\n` +
+        "Fix these environment variables (see .env.example) and start again.",
+    );
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and validates the configuration; an empty variable counts as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
+  const result = configSchema.safeParse(present);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? "(environment)"),
+        message: `${issue.message} (got ${JSON.stringify(present[String(issue.path[0])] ?? null)})`,
+      })),
+    );
+  }
+  return result.data;
+}

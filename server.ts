@@ -1,0 +1,96 @@
+import { createServer } from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { createRequestHandler } from "@remix-run/express";
+import type { ServerBuild } from "@remix-run/node";
+import { ConfigError, loadConfig, type Config } from "./app/lib/config.server";
+import { openDatabase } from "./app/lib/database.server";
+import { createHttpApp, type Readiness } from "./app/lib/http-app.server";
+import { createLogger } from "./app/lib/logger.server";
+import { migrationStatus } from "./app/lib/migrate.server";
+import { makeGraceful } from "./app/lib/shutdown.server";
+import { backgroundWorkers, startWorkers } from "./app/lib/workers.server";
+
+function readConfig(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const config = readConfig();
+const logger = createLogger(config.LOG_LEVEL);
+const runsWeb = config.APP_ROLE !== "worker";
+const runsWorkers = config.APP_ROLE !== "web";
+
+let shuttingDown = false;
+const database = await openDatabase(config, logger);
+const workers = runsWorkers
+  ? await startWorkers(backgroundWorkers, { db: database.db, directUrl: database.directUrl, logger })
+  : undefined;
+
+async function checkReadiness(): Promise<Readiness> {
+  if (shuttingDown) return { ready: false, checks: { process: "shutting down" } };
+  try {
+    await database.db`select 1`;
+    const { pending } = await migrationStatus(database.db, database.migrations);
+    if (pending.length) return { ready: false, checks: { database: "ok", migrations: `pending: ${pending.join(", ")}` } };
+    return { ready: true, checks: { database: "ok", migrations: "ok" } };
+  } catch (error) {
+    logger.warn({ err: error }, "readiness check failed");
+    return { ready: false, checks: { database: error instanceof Error ? error.message : "unreachable" } };
+  }
+}
+
+async function startWeb() {
+  // The Remix build sits beside this file once bundled (build/server.js next to build/index.js).
+  const buildUrl = pathToFileURL(path.resolve(path.dirname(new URL(import.meta.url).pathname), "index.js")).href;
+  const build = (await import(buildUrl)) as ServerBuild;
+  const app = createHttpApp({
+    logger,
+    checkReadiness,
+    production: config.NODE_ENV === "production",
+    handler: createRequestHandler({
+      build,
+      mode: config.NODE_ENV,
+      getLoadContext: (req, res) => ({ requestId: req.requestId, cspNonce: res.locals.cspNonce as string }),
+    }),
+  });
+  const server = createServer(app);
+  const graceful = makeGraceful(server);
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.PORT;
+  logger.info({ port, role: config.APP_ROLE, url: `http://localhost:${port}` }, "listening");
+  return graceful;
+}
+
+const web = runsWeb ? await startWeb() : undefined;
+// A worker-only process has no server holding the event loop open; it lives until it is told to stop.
+const keepAlive = runsWeb ? undefined : setInterval(() => {}, 60_000);
+if (!runsWeb) logger.info({ role: config.APP_ROLE, workers: backgroundWorkers.length }, "worker process started");
+
+async function shutdown(signal: string) {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, "shutting down");
+  try {
+    await web?.close(config.SHUTDOWN_TIMEOUT_MS);
+    clearInterval(keepAlive);
+    await workers?.stop();
+    await database.close();
+    logger.info("shut down cleanly");
+    process.exit(0);
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    process.exit(1);
+  }
+}
+
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

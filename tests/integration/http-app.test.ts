@@ -1,0 +1,112 @@
+import fs from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import type { RequestHandler } from "express";
+import { afterEach, describe, expect, it } from "vitest";
+import { createHttpApp, type Readiness } from "../../app/lib/http-app.server";
+import { createLogger } from "../../app/lib/logger.server";
+import { get, listen } from "../support/http";
+
+const servers: http.Server[] = [];
+const publicDirs: string[] = [];
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await Promise.all(publicDirs.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
+});
+
+async function start(handler: RequestHandler, readiness: Readiness = { ready: true, checks: { database: "ok" } }) {
+  const publicDir = await fs.mkdtemp(path.join(os.tmpdir(), "mf-public-"));
+  publicDirs.push(publicDir);
+  await fs.mkdir(path.join(publicDir, "build"));
+  await fs.writeFile(path.join(publicDir, "build", "entry-ABC123.js"), "console.log('hi')");
+  await fs.writeFile(path.join(publicDir, "robots.txt"), "User-agent: *");
+  const app = createHttpApp({
+    handler,
+    logger: createLogger("silent"),
+    checkReadiness: async () => readiness,
+    publicDir,
+    production: true,
+  });
+  const server = http.createServer(app);
+  servers.push(server);
+  return listen(server);
+}
+
+const page: RequestHandler = (_req, res) => {
+  res.type("html").send(`<!doctype html><p>${"Many futures. ".repeat(200)}</p>`);
+};
+
+describe("the HTTP layer", () => {
+  it("answers /healthz while the process is up", async () => {
+    const base = await start(page);
+    const res = await get(`${base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: "ok" });
+  });
+
+  it("answers /readyz with 200 when ready and 503 with the failing check when not", async () => {
+    expect((await get(`${await start(page)}/readyz`)).status).toBe(200);
+    const down = await get(`${await start(page, { ready: false, checks: { database: "connection refused" } })}/readyz`);
+    expect(down.status).toBe(503);
+    expect(JSON.parse(down.body)).toEqual({ status: "not ready", checks: { database: "connection refused" } });
+  });
+
+  it("gives every request an id, keeping a well-formed incoming one", async () => {
+    const base = await start(page);
+    const fresh = await get(`${base}/`);
+    expect(fresh.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await get(`${base}/`, { "X-Request-Id": "trace-1234abcd" });
+    expect(kept.headers["x-request-id"]).toBe("trace-1234abcd");
+    const replaced = await get(`${base}/`, { "X-Request-Id": "<script>" });
+    expect(replaced.headers["x-request-id"]).not.toBe("<script>");
+  });
+
+  it("sends security headers with a fresh script nonce per response", async () => {
+    const base = await start(page);
+    const [a, b] = [await get(`${base}/`), await get(`${base}/`)];
+    const nonce = (csp: unknown) => /'nonce-([^']+)'/.exec(String(csp))?.[1];
+    expect(a.headers["content-security-policy"]).toContain("object-src 'none'");
+    expect(a.headers["content-security-policy"]).toContain("frame-ancestors 'self'");
+    expect(nonce(a.headers["content-security-policy"])).toBeTruthy();
+    expect(nonce(a.headers["content-security-policy"])).not.toBe(nonce(b.headers["content-security-policy"]));
+    expect(a.headers["x-content-type-options"]).toBe("nosniff");
+    expect(a.headers["strict-transport-security"]).toContain("max-age=");
+    expect(a.headers["x-powered-by"]).toBeUndefined();
+  });
+
+  it("caches fingerprinted assets for a year and other public files briefly", async () => {
+    const base = await start(page);
+    expect((await get(`${base}/build/entry-ABC123.js`)).headers["cache-control"]).toBe("public, max-age=31536000, immutable");
+    expect((await get(`${base}/robots.txt`)).headers["cache-control"]).toBe("public, max-age=3600");
+  });
+
+  it("compresses pages", async () => {
+    const res = await get(`${await start(page)}/`, { "Accept-Encoding": "gzip" });
+    expect(res.headers["content-encoding"]).toBe("gzip");
+  });
+
+  it("streams server-sent events without compressing or buffering them", async () => {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const base = await start((_req, res) => {
+      res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+      res.write('data: {"status":"GENERATING"}\n\n');
+      void finished.then(() => res.end('data: {"status":"PUBLISHED"}\n\n'));
+    });
+
+    const firstEvent = await new Promise<{ encoding?: string; chunk: string }>((resolve, reject) => {
+      http
+        .get(`${base}/events`, { headers: { "Accept-Encoding": "gzip" }, agent: false }, (res) => {
+          res.once("data", (chunk: Buffer) => resolve({ encoding: res.headers["content-encoding"], chunk: chunk.toString() }));
+        })
+        .on("error", reject);
+    });
+    // The first event arrived while the handler was still open: nothing held it back.
+    expect(firstEvent).toEqual({ encoding: undefined, chunk: 'data: {"status":"GENERATING"}\n\n' });
+    finish();
+  });
+});

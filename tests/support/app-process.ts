@@ -1,0 +1,77 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { freePort } from "./ports";
+
+export interface AppProcess {
+  baseUrl: string;
+  child: ChildProcess;
+  /** Everything the process printed, stdout and stderr, line by line. */
+  output: string[];
+  dataDir: string;
+  /** Sends the signal and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+const SERVER_BUNDLE = path.resolve("build/server.js");
+
+/**
+ * Runs the built server (`npm run build` makes it) as its own process on free ports. Without DATABASE_URL in
+ * `env` it starts its embedded PostgreSQL in a fresh temporary folder, or in `dataDir` to reuse one.
+ */
+export async function startAppProcess(
+  options: { env?: Record<string, string>; dataDir?: string; waitFor?: RegExp } = {},
+): Promise<AppProcess> {
+  if (!fs.existsSync(SERVER_BUNDLE)) throw new Error(`${SERVER_BUNDLE} is missing: run \`npm run build\` first.`);
+  const dataDir = options.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), "mf-app-")));
+  await fsp.chmod(dataDir, 0o755);
+  const child = spawn(process.execPath, [SERVER_BUNDLE], {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: "production",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      EMBEDDED_DATABASE_DIR: path.join(dataDir, "postgres"),
+      EMBEDDED_DATABASE_PORT: String(await freePort()),
+      ...options.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const waitFor = options.waitFor ?? /"msg":"listening"/;
+
+  const ready = new Promise<string>((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      if (waitFor.test(line)) resolve(/"port":(\d+)/.exec(line)?.[1] ?? "");
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let pending = "";
+      stream.on("data", (chunk: Buffer) => {
+        const lines = (pending + chunk.toString()).split("\n");
+        pending = lines.pop()!;
+        lines.forEach(onLine);
+      });
+    }
+    void exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${output.join("\n")}`)));
+  });
+  const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
+  const port = await ready.finally(() => clearTimeout(timeout));
+
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    child,
+    output,
+    dataDir,
+    exited,
+    stop(signal = "SIGTERM") {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
