@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -12,6 +13,7 @@ import { makeGraceful } from "./app/lib/shutdown.server";
 import { backgroundWorkers, startWorkers } from "./app/lib/workers.server";
 
 function readConfig(): Config {
+  if (fs.existsSync(".env")) process.loadEnvFile(".env");
   try {
     return loadConfig();
   } catch (error) {

@@ -46,7 +46,7 @@ export class ConfigError extends Error {
 }
 
 /** Reads and validates the configuration; an empty variable counts as unset. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
   const result = configSchema.safeParse(present);
   if (!result.success) {

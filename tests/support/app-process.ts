@@ -18,21 +18,40 @@ export interface AppProcess {
 
 const SERVER_BUNDLE = path.resolve("build/server.js");
 
+async function pollUntilReady(url: string, exited: Promise<unknown>): Promise<void> {
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    const status = await fetch(url).then(
+      (res) => res.status,
+      () => 0,
+    );
+    if (status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * Runs the built server (`npm run build` makes it) as its own process on free ports. Without DATABASE_URL in
  * `env` it starts its embedded PostgreSQL in a fresh temporary folder, or in `dataDir` to reuse one.
  */
 export async function startAppProcess(
-  options: { env?: Record<string, string>; dataDir?: string; waitFor?: RegExp } = {},
+  options: {
+    env?: Record<string, string>;
+    dataDir?: string;
+    /** A log line that means "started", for processes with no HTTP server; otherwise /readyz is polled. */
+    waitFor?: RegExp;
+  } = {},
 ): Promise<AppProcess> {
   if (!fs.existsSync(SERVER_BUNDLE)) throw new Error(`${SERVER_BUNDLE} is missing: run \`npm run build\` first.`);
   const dataDir = options.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), "mf-app-")));
   await fsp.chmod(dataDir, 0o755);
+  const port = await freePort();
   const child = spawn(process.execPath, [SERVER_BUNDLE], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "production",
-      PORT: "0",
+      PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       EMBEDDED_DATABASE_DIR: path.join(dataDir, "postgres"),
@@ -43,12 +62,12 @@ export async function startAppProcess(
   });
   const output: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = options.waitFor ?? /"msg":"listening"/;
+  const baseUrl = `http://127.0.0.1:${port}`;
 
-  const ready = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
-      if (waitFor.test(line)) resolve(/"port":(\d+)/.exec(line)?.[1] ?? "");
+      if (options.waitFor?.test(line)) resolve();
     };
     for (const stream of [child.stdout!, child.stderr!]) {
       let pending = "";
@@ -59,12 +78,13 @@ export async function startAppProcess(
       });
     }
     void exited.then((code) => reject(new Error(`server exited with ${code} before it was ready:\n${output.join("\n")}`)));
+    if (!options.waitFor) void pollUntilReady(`${baseUrl}/readyz`, exited).then(resolve, reject);
   });
-  const timeout = setTimeout(() => child.kill("SIGKILL"), 60_000);
-  const port = await ready.finally(() => clearTimeout(timeout));
+  const timeout = setTimeout(() => child.kill("SIGTERM"), 60_000);
+  await ready.finally(() => clearTimeout(timeout));
 
   return {
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     child,
     output,
     dataDir,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../app/lib/config.server";
 
-function problemsFor(env: NodeJS.ProcessEnv) {
+function problemsFor(env: Record<string, string>) {
   try {
     loadConfig(env);
   } catch (error) {

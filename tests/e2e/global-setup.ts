@@ -1,0 +1,28 @@
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import { CHROMIUM_PATH } from "../../playwright.config";
+import { startAppProcess } from "../support/app-process";
+import { startTestPostgres, databaseUrl } from "../support/postgres-server";
+
+/**
+ * Starts the built app once for the whole browser run, on a free port with a fresh database: the embedded
+ * one in a new folder, or a new database on TEST_DATABASE_URL's server.
+ */
+export default async function globalSetup() {
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM_PATH}. Install Debian's build with \`apt-get install -y chromium\` ` +
+        "(or set CHROMIUM_PATH); the tests never download a browser.",
+    );
+  }
+  const external = process.env.TEST_DATABASE_URL ? await startTestPostgres() : undefined;
+  const app = await startAppProcess({
+    env: external ? { DATABASE_URL: databaseUrl(external.adminUrl, external.templateDatabase) } : {},
+  });
+  process.env.E2E_BASE_URL = app.baseUrl;
+  return async () => {
+    await app.stop();
+    await external?.stop();
+    await fsp.rm(app.dataDir, { recursive: true, force: true });
+  };
+}
