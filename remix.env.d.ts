@@ -7,5 +7,7 @@ declare module "@remix-run/node" {
   interface AppLoadContext {
     requestId: string;
     cspNonce: string;
+    /** The client's address as express sees it (honouring X-Forwarded-For only behind a trusted proxy). */
+    clientIp: string | null;
   }
 }

@@ -60,7 +60,11 @@ async function startWeb() {
     handler: createRequestHandler({
       build,
       mode: config.NODE_ENV,
-      getLoadContext: (req, res) => ({ requestId: req.requestId, cspNonce: res.locals.cspNonce as string }),
+      getLoadContext: (req, res) => ({
+        requestId: req.requestId,
+        cspNonce: res.locals.cspNonce as string,
+        clientIp: req.ip ?? null,
+      }),
     }),
   });
   const server = createServer(app);

@@ -1,5 +1,6 @@
-import type { LinksFunction, MetaFunction } from "@remix-run/node";
+import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import {
+  Form,
   isRouteErrorResponse,
   Link,
   Links,
@@ -7,9 +8,15 @@ import {
   Outlet,
   Scripts,
   ScrollRestoration,
+  useLoaderData,
   useRouteError,
+  useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
+import { clerkRootLoader } from "./lib/auth/clerk.server";
+import { ClerkApp } from "./lib/auth/clerk-ui";
+import { getViewer } from "./lib/auth/context.server";
+import { clerkEnabled } from "./lib/config.server";
 import { useNonce } from "./lib/nonce";
 import stylesUrl from "./styles/app.css";
 
@@ -22,6 +29,54 @@ export const meta: MetaFunction = () => [
   { title: "Many Futures" },
   { name: "description", content: "Strategic-foresight briefs on the topics you care about, delivered to your inbox." },
 ];
+
+export async function loader(args: LoaderFunctionArgs) {
+  const viewer = await getViewer(args.request);
+  const data = {
+    authProvider: clerkEnabled() ? ("clerk" as const) : ("builtin" as const),
+    viewer: viewer
+      ? {
+          name: viewer.name || viewer.email || "You",
+          organizationName: viewer.organization?.organizationName ?? null,
+          canSwitch: viewer.provider === "builtin",
+        }
+      : null,
+  };
+  return data.authProvider === "clerk" ? clerkRootLoader(args, data) : data;
+}
+
+type RootData = Awaited<ReturnType<typeof loader>> & {
+  authProvider: "builtin" | "clerk";
+  viewer: { name: string; organizationName: string | null; canSwitch: boolean } | null;
+};
+
+function SiteNav() {
+  // Absent when the root loader itself failed: the error page then shows a plain header.
+  const data = useRouteLoaderData<RootData>("root");
+  if (!data) return null;
+  const { viewer } = data;
+  if (!viewer) {
+    return (
+      <nav className="site-nav" aria-label="Account">
+        <Link to="/signin">Sign in</Link>
+        <Link to="/signup" className="button">
+          Create an account
+        </Link>
+      </nav>
+    );
+  }
+  return (
+    <nav className="site-nav" aria-label="Main">
+      {viewer.organizationName ? <Link to="/organization">{viewer.organizationName}</Link> : null}
+      {viewer.canSwitch ? <Link to="/organizations">Switch organization</Link> : null}
+      <Form method="post" action="/signout">
+        <button type="submit" className="link-button">
+          Sign out
+        </button>
+      </Form>
+    </nav>
+  );
+}
 
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
@@ -45,6 +100,7 @@ export function Layout({ children }: { children: ReactNode }) {
               </span>
               Many Futures
             </Link>
+            <SiteNav />
           </div>
         </header>
         <main id="main" className="container">
@@ -60,8 +116,15 @@ export function Layout({ children }: { children: ReactNode }) {
   );
 }
 
-export default function App() {
+function App() {
   return <Outlet />;
+}
+
+const ClerkRoot = ClerkApp(App);
+
+export default function Root() {
+  const { authProvider } = useLoaderData<RootData>();
+  return authProvider === "clerk" ? <ClerkRoot /> : <App />;
 }
 
 export function ErrorBoundary() {

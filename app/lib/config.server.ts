@@ -16,7 +16,8 @@ const postgresUrl = z
   .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
 
 /** Every setting the app reads from the environment; `.env.example` documents each one. */
-export const configSchema = z.object({
+export const configSchema = z
+  .object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port(3000),
@@ -31,7 +32,22 @@ export const configSchema = z.object({
   MIGRATE_ON_START: booleanFlag(true),
   EMBEDDED_DATABASE_DIR: z.string().min(1).default(".data/postgres"),
   EMBEDDED_DATABASE_PORT: port(54329),
-});
+  SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  CLERK_PUBLISHABLE_KEY: z
+    .string()
+    .regex(/^pk_(test|live)_[A-Za-z0-9+/=_-]+$/, "must be a Clerk publishable key (pk_test_… or pk_live_…)")
+    .optional(),
+  CLERK_SECRET_KEY: z.string().regex(/^sk_(test|live)_\S+$/, "must be a Clerk secret key (sk_test_… or sk_live_…)").optional(),
+  CLERK_JWT_KEY: z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).optional(),
+  CLERK_WEBHOOK_SIGNING_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
+  })
+  .superRefine((config, ctx) => {
+    // Clerk mode needs both keys; one alone is a half-finished setup, not a reason to fall back silently.
+    if (!!config.CLERK_PUBLISHABLE_KEY !== !!config.CLERK_SECRET_KEY) {
+      const missing = config.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";
+      ctx.addIssue({ code: "custom", path: [missing], message: "must be set too: Clerk needs both keys" });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 
@@ -45,6 +61,12 @@ export class ConfigError extends Error {
   }
 }
 
+// Secrets are never echoed back into logs.
+function describeValue(variable: string, value: string | undefined): string {
+  if (value === undefined) return "nothing";
+  return /SECRET|KEY|PASSWORD|URL/.test(variable) ? "a value that is not valid" : JSON.stringify(value);
+}
+
 /** Reads and validates the configuration; an empty variable counts as unset. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ""));
@@ -53,9 +75,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(
       result.error.issues.map((issue) => ({
         variable: String(issue.path[0] ?? "(environment)"),
-        message: `${issue.message} (got ${JSON.stringify(present[String(issue.path[0])] ?? null)})`,
+        message: `${issue.message} (got ${describeValue(String(issue.path[0]), present[String(issue.path[0])])})`,
       })),
     );
   }
   return result.data;
+}
+
+let current: Config | undefined;
+
+/** The process's configuration, validated once. server.ts validates it at start so errors surface there. */
+export function getConfig(): Config {
+  current ??= loadConfig();
+  return current;
+}
+
+/** Replaces the configuration in force: for tests that switch between sign-in providers. */
+export function setConfig(config: Config): void {
+  current = config;
+}
+
+export function clerkEnabled(config: Config = getConfig()): boolean {
+  return !!config.CLERK_PUBLISHABLE_KEY && !!config.CLERK_SECRET_KEY;
 }

@@ -37,7 +37,7 @@ describe("configuration", () => {
     ["PORT", "not-a-port"],
     ["PORT", "70000"],
     ["APP_ROLE", "scheduler"],
-    ["DATABASE_URL", "mysql://localhost/db"],
+    ["DATABASE_POOLED", "yes please"],
     ["DATABASE_POOLED", "maybe"],
     ["LOG_LEVEL", "loud"],
   ])("names %s when it is %j", (variable, value) => {
@@ -54,5 +54,25 @@ describe("configuration", () => {
       expect((error as Error).message).toMatch(/PORT: .*\n.*APP_ROLE: /);
       expect((error as Error).message).toContain(".env.example");
     }
+  });
+});
+
+describe("Clerk settings", () => {
+  it("needs both keys", () => {
+    expect(problemsFor({ CLERK_PUBLISHABLE_KEY: "pk_live_Y2xlcmsuZXhhbXBsZS50ZXN0JA" }).map((p) => p.variable)).toEqual([
+      "CLERK_SECRET_KEY",
+    ]);
+  });
+
+  it("never echoes a secret it rejects", () => {
+    const [problem] = problemsFor({ CLERK_SECRET_KEY: "hunter2", CLERK_PUBLISHABLE_KEY: "pk_live_Y2xlcmsuZXhhbXBsZS50ZXN0JA" });
+    expect(problem.variable).toBe("CLERK_SECRET_KEY");
+    expect(problem.message).not.toContain("hunter2");
+  });
+
+  it("names a malformed DATABASE_URL without printing it", () => {
+    const [problem] = problemsFor({ DATABASE_URL: "mysql://user:pw@localhost/db" });
+    expect(problem.variable).toBe("DATABASE_URL");
+    expect(problem.message).not.toContain("pw@");
   });
 });

@@ -1,0 +1,119 @@
+import { redirect } from "@remix-run/node";
+import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { getDb } from "~/lib/db.server";
+import { isApiRequest, jsonResponse } from "~/lib/http.server";
+import type { Role } from "~/lib/roles";
+import { ensureClerkIdentity } from "~/models/clerk-sync.server";
+import { findMembership, listMembershipsForUser, type Actor, type MembershipSummary } from "~/models/organizations.server";
+import { findSession, setSessionOrganization } from "~/models/sessions.server";
+import { readClerkIdentity } from "./clerk.server";
+import { readSessionToken } from "./session-cookie.server";
+
+/** Who is asking and in which organization: the one answer every route gets, whichever provider signed them in. */
+export interface OrgContext {
+  userId: string;
+  organizationId: string;
+  role: Role;
+}
+
+export interface Viewer {
+  provider: "builtin" | "clerk";
+  userId: string;
+  name: string;
+  email: string | null;
+  /** The built-in session's id; Clerk keeps its own sessions. */
+  sessionId: string | null;
+  organization: MembershipSummary | null;
+  memberships: MembershipSummary[];
+}
+
+async function builtinViewer(request: Request): Promise<Viewer | null> {
+  const token = await readSessionToken(request);
+  if (!token) return null;
+  const db = getDb();
+  const session = await findSession(db, token);
+  if (!session) return null;
+  const memberships = await listMembershipsForUser(db, session.userId);
+  let organization = memberships.find((m) => m.organizationId === session.organizationId) ?? null;
+  // The session's organization is gone (removed, or never set): fall back to another of theirs.
+  if (!organization && memberships.length) {
+    organization = memberships[0];
+    await setSessionOrganization(db, session.id, organization.organizationId);
+  }
+  return {
+    provider: "builtin",
+    userId: session.userId,
+    name: session.userName,
+    email: session.userEmail,
+    sessionId: session.id,
+    organization,
+    memberships,
+  };
+}
+
+async function clerkViewer(request: Request): Promise<Viewer | null> {
+  const identity = await readClerkIdentity(request);
+  if (!identity) return null;
+  const db = getDb();
+  const mirrored = await ensureClerkIdentity(db, identity);
+  if (!mirrored.userId) return null;
+  const organization = mirrored.organizationId ? ((await findMembership(db, mirrored.organizationId, mirrored.userId)) ?? null) : null;
+  const [user] = await db<{ name: string; email: string | null }[]>`select name, email from users where id = ${mirrored.userId}`;
+  return {
+    provider: "clerk",
+    userId: mirrored.userId,
+    name: user?.name ?? "",
+    email: user?.email ?? null,
+    sessionId: null,
+    organization,
+    // In Clerk mode the active organization is chosen in Clerk; we only know the one in the token.
+    memberships: organization ? [organization] : [],
+  };
+}
+
+/** The signed-in person, or null. */
+export function getViewer(request: Request): Promise<Viewer | null> {
+  return clerkEnabled(getConfig()) ? clerkViewer(request) : builtinViewer(request);
+}
+
+function signInRedirect(request: Request): Response {
+  const url = new URL(request.url);
+  return redirect(`/signin?redirectTo=${encodeURIComponent(`${url.pathname}${url.search}`)}`);
+}
+
+/** The signed-in person; otherwise pages redirect to sign-in (returning here after) and the API answers 401. */
+export async function requireViewer(request: Request): Promise<Viewer> {
+  const viewer = await getViewer(request);
+  if (viewer) return viewer;
+  throw isApiRequest(request) ? jsonResponse({ error: "sign in required" }, { status: 401 }) : signInRedirect(request);
+}
+
+/**
+ * The only way routes learn who is asking: { userId, organizationId, role }. Without a session: sign-in (pages)
+ * or 401 (API). Signed in without an active organization: a page that explains how to get one, or 403.
+ */
+export async function requireOrgContext(request: Request): Promise<OrgContext & { label: string }> {
+  const viewer = await requireViewer(request);
+  if (!viewer.organization) {
+    throw isApiRequest(request)
+      ? jsonResponse({ error: "no active organization: create or choose one first" }, { status: 403 })
+      : redirect("/no-organization");
+  }
+  return {
+    userId: viewer.userId,
+    organizationId: viewer.organization.organizationId,
+    role: viewer.organization.role,
+    label: viewer.email ?? viewer.name,
+  };
+}
+
+/** Role checks are explicit: a route names the roles it allows. */
+export function requireRole(request: Request, context: OrgContext, allowed: readonly Role[]): void {
+  if (allowed.includes(context.role)) return;
+  const message = `This needs the ${allowed.join(" or ")} role in this organization.`;
+  throw isApiRequest(request)
+    ? jsonResponse({ error: message }, { status: 403 })
+    : new Response(message, { status: 403, statusText: "Forbidden" });
+}
+
+export type { Actor };

@@ -1,0 +1,15 @@
+export const ROLES = ["owner", "admin", "member"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = { owner: "Owner", admin: "Admin", member: "Member" };
+
+/** Owners and admins invite people; only owners may make someone an owner. */
+export function canInvite(role: Role, invitedRole: Role): boolean {
+  if (role === "owner") return true;
+  return role === "admin" && invitedRole !== "owner";
+}
+
+/** Only owners change roles and remove members. */
+export function canManageMembers(role: Role): boolean {
+  return role === "owner";
+}

@@ -1,0 +1,61 @@
+import net from "node:net";
+import type { Queryable } from "~/lib/db.server";
+
+/** Who asked, from where: carried from the request into every audit row. */
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+export interface AuditEntry {
+  organizationId: string | null;
+  actorUserId: string | null;
+  actorLabel?: string;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  before?: unknown;
+  after?: unknown;
+}
+
+/** Writes one audit row. Call it with the transaction's `sql` so the row commits with the change it records. */
+export async function recordAudit(sql: Queryable, entry: AuditEntry, meta: RequestMeta): Promise<void> {
+  await sql`
+    insert into audit_log
+      (organization_id, actor_user_id, actor_label, action, target_type, target_id, before, after, ip, user_agent, request_id)
+    values (
+      ${entry.organizationId}, ${entry.actorUserId}, ${entry.actorLabel ?? ""}, ${entry.action},
+      ${entry.targetType ?? null}, ${entry.targetId ?? null},
+      ${entry.before === undefined ? null : sql.json(entry.before as never)},
+      ${entry.after === undefined ? null : sql.json(entry.after as never)},
+      ${meta.ip && net.isIP(meta.ip) ? meta.ip : null},
+      ${meta.userAgent?.slice(0, 1000) ?? null},
+      ${meta.requestId?.slice(0, 200) ?? null}
+    )`;
+}
+
+export interface AuditRow {
+  id: string;
+  organizationId: string | null;
+  actorUserId: string | null;
+  actorLabel: string;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  before: unknown;
+  after: unknown;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+export async function listAuditForOrganization(sql: Queryable, organizationId: string, limit = 50): Promise<AuditRow[]> {
+  return sql<AuditRow[]>`
+    select id, organization_id, actor_user_id, actor_label, action, target_type, target_id, before, after,
+           host(ip) as ip, user_agent, created_at
+    from audit_log
+    where organization_id = ${organizationId}
+    order by created_at desc
+    limit ${limit}`;
+}

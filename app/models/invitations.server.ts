@@ -1,0 +1,155 @@
+import crypto from "node:crypto";
+import type { Db, Queryable } from "~/lib/db.server";
+import type { Role } from "~/lib/roles";
+import { recordAudit, type RequestMeta } from "./audit.server";
+import type { Actor } from "./organizations.server";
+import { hashToken } from "./sessions.server";
+
+const INVITATION_DAYS = 7;
+
+export interface InvitationRow {
+  id: string;
+  organizationId: string;
+  email: string;
+  role: Role;
+  status: "pending" | "accepted" | "revoked";
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export interface InvitationPreview extends InvitationRow {
+  organizationName: string;
+  invitedByName: string | null;
+}
+
+export type CreateInvitationResult =
+  | { ok: true; invitation: InvitationRow; token: string }
+  | { ok: false; reason: "already_member" };
+
+/**
+ * Invites an email with a role. A pending invitation for the same email is replaced (the old link stops working),
+ * so re-inviting is how a lost link is re-sent.
+ */
+export async function createInvitation(
+  db: Db,
+  actor: Actor,
+  input: { email: string; role: Role },
+  meta: RequestMeta,
+): Promise<CreateInvitationResult> {
+  const email = input.email.toLowerCase();
+  const token = crypto.randomBytes(32).toString("base64url");
+  return db.begin(async (sql) => {
+    const [member] = await sql`
+      select 1 from memberships m join users u on u.id = m.user_id
+      where m.organization_id = ${actor.organizationId} and u.email = ${email}`;
+    if (member) return { ok: false, reason: "already_member" } as const;
+    await sql`
+      update invitations set status = 'revoked'
+      where organization_id = ${actor.organizationId} and email = ${email} and status = 'pending'`;
+    const [invitation] = await sql<InvitationRow[]>`
+      insert into invitations (organization_id, email, role, token_hash, invited_by_user_id, expires_at)
+      values (${actor.organizationId}, ${email}, ${input.role}, ${hashToken(token)}, ${actor.userId},
+              now() + make_interval(days => ${INVITATION_DAYS}))
+      returning id, organization_id, email, role, status, expires_at, created_at`;
+    await recordAudit(
+      sql,
+      {
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action: "invitation.created",
+        targetType: "invitation",
+        targetId: invitation.id,
+        after: { email, role: input.role },
+      },
+      meta,
+    );
+    return { ok: true, invitation, token } as const;
+  });
+}
+
+export async function listPendingInvitations(sql: Queryable, organizationId: string): Promise<InvitationRow[]> {
+  return sql<InvitationRow[]>`
+    select id, organization_id, email, role, status, expires_at, created_at
+    from invitations
+    where organization_id = ${organizationId} and status = 'pending' and expires_at > now()
+    order by created_at desc`;
+}
+
+export async function revokeInvitation(db: Db, actor: Actor, invitationId: string, meta: RequestMeta): Promise<boolean> {
+  return db.begin(async (sql) => {
+    const [invitation] = await sql<InvitationRow[]>`
+      update invitations set status = 'revoked'
+      where id = ${invitationId} and organization_id = ${actor.organizationId} and status = 'pending'
+      returning id, organization_id, email, role, status, expires_at, created_at`;
+    if (!invitation) return false;
+    await recordAudit(
+      sql,
+      {
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action: "invitation.revoked",
+        targetType: "invitation",
+        targetId: invitation.id,
+        before: { email: invitation.email, role: invitation.role },
+      },
+      meta,
+    );
+    return true;
+  });
+}
+
+/** What the invitation page shows: only pending, unexpired invitations are found. */
+export async function findInvitationByToken(sql: Queryable, token: string): Promise<InvitationPreview | undefined> {
+  const [invitation] = await sql<InvitationPreview[]>`
+    select i.id, i.organization_id, i.email, i.role, i.status, i.expires_at, i.created_at,
+           o.name as organization_name, u.name as invited_by_name
+    from invitations i
+    join organizations o on o.id = i.organization_id
+    left join users u on u.id = i.invited_by_user_id
+    where i.token_hash = ${hashToken(token)} and i.status = 'pending' and i.expires_at > now()`;
+  return invitation;
+}
+
+export type AcceptInvitationResult =
+  | { ok: true; organizationId: string }
+  | { ok: false; reason: "not_found" | "wrong_email" };
+
+/** Adds the membership and marks the invitation used. The link only works for the address it was sent to. */
+export async function acceptInvitation(
+  db: Db,
+  input: { token: string; userId: string; userEmail: string | null },
+  meta: RequestMeta,
+): Promise<AcceptInvitationResult> {
+  return db.begin(async (sql) => {
+    const [invitation] = await sql<InvitationRow[]>`
+      select id, organization_id, email, role, status, expires_at, created_at
+      from invitations
+      where token_hash = ${hashToken(input.token)} and status = 'pending' and expires_at > now()
+      for update`;
+    if (!invitation) return { ok: false, reason: "not_found" } as const;
+    if (invitation.email !== input.userEmail?.toLowerCase()) return { ok: false, reason: "wrong_email" } as const;
+    await sql`
+      insert into memberships (organization_id, user_id, role)
+      values (${invitation.organizationId}, ${input.userId}, ${invitation.role})
+      on conflict (organization_id, user_id) do nothing`;
+    await sql`
+      update invitations set status = 'accepted', accepted_at = now(), accepted_by_user_id = ${input.userId}
+      where id = ${invitation.id}`;
+    await recordAudit(
+      sql,
+      {
+        organizationId: invitation.organizationId,
+        actorUserId: input.userId,
+        actorLabel: invitation.email,
+        action: "invitation.accepted",
+        targetType: "invitation",
+        targetId: invitation.id,
+        after: { email: invitation.email, role: invitation.role },
+      },
+      meta,
+    );
+    return { ok: true, organizationId: invitation.organizationId } as const;
+  });
+}

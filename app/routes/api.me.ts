@@ -1,0 +1,9 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { requireOrgContext } from "~/lib/auth/context.server";
+import { jsonResponse } from "~/lib/http.server";
+
+/** Who the API sees: the caller's user, organization and role. */
+export async function loader({ request }: LoaderFunctionArgs) {
+  const { userId, organizationId, role } = await requireOrgContext(request);
+  return jsonResponse({ userId, organizationId, role });
+}

@@ -1,0 +1,85 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { FormMessage } from "~/components/form";
+import { getViewer, requireViewer } from "~/lib/auth/context.server";
+import { getDb } from "~/lib/db.server";
+import { jsonResponse, requestMeta } from "~/lib/http.server";
+import { ROLE_LABELS } from "~/lib/roles";
+import { acceptInvitation, findInvitationByToken } from "~/models/invitations.server";
+import { setSessionOrganization } from "~/models/sessions.server";
+
+export const meta: MetaFunction = () => [{ title: "Invitation · Many Futures" }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const invitation = await findInvitationByToken(getDb(), params.token ?? "");
+  if (!invitation) {
+    throw new Response("This invitation link is not valid any more: it was used, revoked or has expired.", {
+      status: 404,
+    });
+  }
+  const viewer = await getViewer(request);
+  return {
+    organizationName: invitation.organizationName,
+    invitedBy: invitation.invitedByName,
+    email: invitation.email,
+    role: invitation.role,
+    viewer: viewer ? { email: viewer.email } : null,
+    here: new URL(request.url).pathname,
+  };
+}
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const viewer = await requireViewer(request);
+  const result = await acceptInvitation(
+    getDb(),
+    { token: params.token ?? "", userId: viewer.userId, userEmail: viewer.email },
+    requestMeta(request, context),
+  );
+  if (!result.ok) {
+    const message =
+      result.reason === "wrong_email"
+        ? "This invitation was sent to a different email address. Sign in with that address to accept it."
+        : "This invitation link is not valid any more: it was used, revoked or has expired.";
+    return jsonResponse({ error: message }, { status: result.reason === "wrong_email" ? 403 : 404 });
+  }
+  if (viewer.sessionId) await setSessionOrganization(getDb(), viewer.sessionId, result.organizationId);
+  return redirect("/organization");
+}
+
+export default function InvitationPage() {
+  const { organizationName, invitedBy, email, role, viewer, here } = useLoaderData<typeof loader>();
+  const actionData = useActionData<{ error: string }>();
+  const returnTo = encodeURIComponent(here);
+  return (
+    <section className="narrow stack" aria-labelledby="invitation-title">
+      <h1 id="invitation-title">Join {organizationName}</h1>
+      <p>
+        {invitedBy ? `${invitedBy} invited` : "You were invited as"} {email} to join {organizationName} as{" "}
+        {ROLE_LABELS[role].toLowerCase() === "admin" ? "an admin" : `a ${ROLE_LABELS[role].toLowerCase()}`}.
+      </p>
+      <FormMessage>{actionData?.error}</FormMessage>
+      {viewer ? (
+        viewer.email === email ? (
+          <Form method="post">
+            <button type="submit" className="button">
+              Join {organizationName}
+            </button>
+          </Form>
+        ) : (
+          <p className="notice notice--error">
+            You are signed in as {viewer.email ?? "another account"}. This invitation is for {email}:{" "}
+            <Link to="/signout">sign out</Link> and sign in with that address to accept it.
+          </p>
+        )
+      ) : (
+        <p>
+          <Link className="button" to={`/signup?redirectTo=${returnTo}&email=${encodeURIComponent(email)}`}>
+            Create an account to join
+          </Link>{" "}
+          or <Link to={`/signin?redirectTo=${returnTo}`}>sign in</Link> if you already have one.
+        </p>
+      )}
+    </section>
+  );
+}

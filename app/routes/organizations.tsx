@@ -1,0 +1,93 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { Field } from "~/components/form";
+import { requireViewer } from "~/lib/auth/context.server";
+import { clerkEnabled } from "~/lib/config.server";
+import { getDb } from "~/lib/db.server";
+import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { ROLE_LABELS } from "~/lib/roles";
+import { formValues, parseWith } from "~/lib/validation";
+import { createOrganization, findMembership } from "~/models/organizations.server";
+import { setSessionOrganization } from "~/models/sessions.server";
+
+export const meta: MetaFunction = () => [{ title: "Your organizations · Many Futures" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  if (clerkEnabled()) throw redirect("/organization");
+  const viewer = await requireViewer(request);
+  return { memberships: viewer.memberships, currentId: viewer.organization?.organizationId ?? null };
+}
+
+const actionSchema = z.discriminatedUnion(
+  "intent",
+  [
+    z.object({ intent: z.literal("switch"), organizationId: z.uuid() }),
+    z.object({
+      intent: z.literal("create"),
+      name: z.string().trim().min(1, "Give the organization a name.").max(200, "Keep the name under 200 characters."),
+    }),
+  ],
+  { error: "Unknown action." },
+);
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  if (clerkEnabled()) throw notFound(request);
+  const viewer = await requireViewer(request);
+  const values = formValues(await request.formData());
+  const parsed = parseWith(actionSchema, values);
+  if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
+  const db = getDb();
+  if (parsed.data.intent === "switch") {
+    // Switching to an organization you are not in looks exactly like switching to one that does not exist.
+    if (!(await findMembership(db, parsed.data.organizationId, viewer.userId))) throw notFound(request);
+    await setSessionOrganization(db, viewer.sessionId!, parsed.data.organizationId);
+    return redirect("/organization");
+  }
+  const organization = await createOrganization(
+    db,
+    { userId: viewer.userId, userLabel: viewer.email ?? viewer.name, name: parsed.data.name },
+    requestMeta(request, context),
+  );
+  await setSessionOrganization(db, viewer.sessionId!, organization.id);
+  return redirect("/organization");
+}
+
+export default function OrganizationsPage() {
+  const { memberships, currentId } = useLoaderData<typeof loader>();
+  const actionData = useActionData<{ errors: Record<string, string>; values: Record<string, unknown> }>();
+  return (
+    <div className="stack">
+      <h1>Your organizations</h1>
+      <ul className="stack">
+        {memberships.map((m) => (
+          <li key={m.organizationId} className="card">
+            <strong>{m.organizationName}</strong> <span className="muted">({ROLE_LABELS[m.role]})</span>{" "}
+            {m.organizationId === currentId ? (
+              <span aria-current="true">Current organization</span>
+            ) : (
+              <Form method="post" className="inline-form">
+                <input type="hidden" name="intent" value="switch" />
+                <input type="hidden" name="organizationId" value={m.organizationId} />
+                <button type="submit" className="button button--secondary">
+                  Switch to {m.organizationName}
+                </button>
+              </Form>
+            )}
+          </li>
+        ))}
+      </ul>
+      <section aria-labelledby="create-title" className="narrow">
+        <h2 id="create-title">Create an organization</h2>
+        <Form method="post" noValidate>
+          <input type="hidden" name="intent" value="create" />
+          <Field label="Name" name="name" required defaultValue={String(actionData?.values?.name ?? "")} error={actionData?.errors?.name} />
+          <button type="submit" className="button">
+            Create organization
+          </button>
+        </Form>
+      </section>
+    </div>
+  );
+}

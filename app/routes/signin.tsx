@@ -1,0 +1,102 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { Field, FormMessage } from "~/components/form";
+import { SignIn } from "~/lib/auth/clerk-ui";
+import { getViewer } from "~/lib/auth/context.server";
+import { serializeSessionCookie } from "~/lib/auth/session-cookie.server";
+import { signInWithPassword } from "~/lib/auth/sign-in.server";
+import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { getDb } from "~/lib/db.server";
+import { jsonResponse, requestMeta } from "~/lib/http.server";
+import { safeRedirect } from "~/lib/safe-redirect";
+import { emailField, formValues, parseWith } from "~/lib/validation";
+
+export const meta: MetaFunction = () => [{ title: "Sign in · Many Futures" }];
+
+const signInSchema = z.object({
+  email: emailField,
+  password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200),
+  redirectTo: z.string().optional(),
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const url = new URL(request.url);
+  const redirectTo = safeRedirect(url.searchParams.get("redirectTo"));
+  if (await getViewer(request)) throw redirect(redirectTo);
+  return { clerk: clerkEnabled(), redirectTo };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  if (clerkEnabled()) return new Response("Sign-in is handled by Clerk.", { status: 404 });
+  const values = formValues(await request.formData());
+  const email = typeof values.email === "string" ? values.email : "";
+  const parsed = parseWith(signInSchema, values);
+  if (!parsed.ok) return { errors: parsed.errors, email };
+  const result = await signInWithPassword(
+    getDb(),
+    { email: parsed.data.email, password: parsed.data.password, ttlDays: getConfig().SESSION_TTL_DAYS },
+    requestMeta(request, context),
+  );
+  if (!result.ok) {
+    const message =
+      result.reason === "rate_limited"
+        ? `Too many sign-in attempts. Wait ${Math.ceil(result.retryAfterSeconds / 60)} minutes and try again.`
+        : "That email and password don't match an account. Check them and try again.";
+    const headers = result.reason === "rate_limited" ? { "Retry-After": String(result.retryAfterSeconds) } : undefined;
+    return jsonResponse({ errors: { form: message }, email }, { status: result.reason === "rate_limited" ? 429 : 400, headers });
+  }
+  return redirect(safeRedirect(parsed.data.redirectTo), {
+    headers: { "Set-Cookie": await serializeSessionCookie(request, result.token, result.expiresAt) },
+  });
+}
+
+export default function SignInPage() {
+  const { clerk, redirectTo } = useLoaderData<typeof loader>();
+  const actionData = useActionData<{ errors: Record<string, string>; email: string }>();
+  const submitting = useNavigation().state === "submitting";
+  const errors: Record<string, string> = actionData?.errors ?? {};
+
+  if (clerk) {
+    return (
+      <section className="narrow stack" aria-labelledby="signin-title">
+        <h1 id="signin-title">Sign in</h1>
+        <noscript>
+          <p className="notice notice--error">
+            Sign-in is handled by Clerk, whose sign-in form needs JavaScript. Turn JavaScript on to sign in; every page
+            after that works without it.
+          </p>
+        </noscript>
+        <SignIn routing="hash" signUpUrl="/signup" forceRedirectUrl={redirectTo} />
+      </section>
+    );
+  }
+
+  return (
+    <section className="narrow" aria-labelledby="signin-title">
+      <h1 id="signin-title">Sign in</h1>
+      <FormMessage>{errors.form}</FormMessage>
+      <Form method="post" noValidate>
+        <input type="hidden" name="redirectTo" value={redirectTo} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={actionData?.email ?? ""}
+          error={errors.email}
+        />
+        <Field label="Password" name="password" type="password" autoComplete="current-password" required error={errors.password} />
+        <button type="submit" className="button" disabled={submitting}>
+          {submitting ? "Signing in…" : "Sign in"}
+        </button>
+      </Form>
+      <p>
+        New here? <Link to={`/signup?redirectTo=${encodeURIComponent(redirectTo)}`}>Create an account</Link>
+      </p>
+      <p className="muted">Forgotten your password? Resetting it by email arrives with email delivery; until then, contact us.</p>
+    </section>
+  );
+}

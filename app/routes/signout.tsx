@@ -1,0 +1,60 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form } from "@remix-run/react";
+import { getViewer } from "~/lib/auth/context.server";
+import { clearSessionCookie } from "~/lib/auth/session-cookie.server";
+import { getDb } from "~/lib/db.server";
+import { requestMeta } from "~/lib/http.server";
+import { recordAudit } from "~/models/audit.server";
+import { deleteSession, deleteUserSessions } from "~/models/sessions.server";
+
+export const meta: MetaFunction = () => [{ title: "Sign out · Many Futures" }];
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  if (!(await getViewer(request))) throw redirect("/");
+  return null;
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const everywhere = (await request.formData()).get("scope") === "everywhere";
+  const viewer = await getViewer(request);
+  if (viewer?.sessionId) {
+    await getDb().begin(async (sql) => {
+      if (everywhere) await deleteUserSessions(sql, viewer.userId);
+      else await deleteSession(sql, viewer.sessionId!);
+      await recordAudit(
+        sql,
+        {
+          organizationId: viewer.organization?.organizationId ?? null,
+          actorUserId: viewer.userId,
+          actorLabel: viewer.email ?? viewer.name,
+          action: everywhere ? "auth.signed_out_everywhere" : "auth.signed_out",
+          targetType: "user",
+          targetId: viewer.userId,
+        },
+        requestMeta(request, context),
+      );
+    });
+  }
+  return redirect("/", { headers: { "Set-Cookie": await clearSessionCookie(request) } });
+}
+
+export default function SignOutPage() {
+  return (
+    <section className="narrow stack" aria-labelledby="signout-title">
+      <h1 id="signout-title">Sign out</h1>
+      <Form method="post">
+        <button type="submit" className="button">
+          Sign out of this browser
+        </button>
+      </Form>
+      <Form method="post">
+        <input type="hidden" name="scope" value="everywhere" />
+        <button type="submit" className="button button--secondary">
+          Sign out everywhere
+        </button>
+        <p className="muted">Ends every session of yours, on all devices.</p>
+      </Form>
+    </section>
+  );
+}

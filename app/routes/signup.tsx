@@ -1,0 +1,121 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
+import { z } from "zod";
+import { Field } from "~/components/form";
+import { SignUp } from "~/lib/auth/clerk-ui";
+import { getViewer } from "~/lib/auth/context.server";
+import { hashPassword } from "~/lib/auth/password.server";
+import { serializeSessionCookie } from "~/lib/auth/session-cookie.server";
+import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { getDb } from "~/lib/db.server";
+import { requestMeta } from "~/lib/http.server";
+import { safeRedirect } from "~/lib/safe-redirect";
+import { emailField, formValues, parseWith } from "~/lib/validation";
+import { createSession } from "~/models/sessions.server";
+import { createUserWithPersonalOrganization } from "~/models/users.server";
+
+export const meta: MetaFunction = () => [{ title: "Create an account · Many Futures" }];
+
+const signUpSchema = z.object({
+  name: z.string({ error: "Enter your name." }).trim().min(1, "Enter your name.").max(200, "Keep your name under 200 characters."),
+  email: emailField,
+  password: z
+    .string({ error: "Choose a password." })
+    .min(10, "Use at least 10 characters for your password.")
+    .max(200, "Keep your password under 200 characters."),
+  redirectTo: z.string().optional(),
+});
+
+export async function loader({ request }: LoaderFunctionArgs) {
+  const url = new URL(request.url);
+  const redirectTo = safeRedirect(url.searchParams.get("redirectTo"));
+  if (await getViewer(request)) throw redirect(redirectTo);
+  return { clerk: clerkEnabled(), redirectTo, email: url.searchParams.get("email") ?? "" };
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  if (clerkEnabled()) return new Response("Sign-up is handled by Clerk.", { status: 404 });
+  const values = formValues(await request.formData());
+  const parsed = parseWith(signUpSchema, values);
+  if (!parsed.ok) return { errors: parsed.errors, values };
+  const { name, email, password } = parsed.data;
+  const meta = requestMeta(request, context);
+  const db = getDb();
+  const result = await createUserWithPersonalOrganization(db, { name, email, passwordHash: await hashPassword(password) }, meta);
+  if (!result.ok) {
+    return {
+      errors: { email: "An account with this email already exists. Sign in instead, or use another address." },
+      values,
+    };
+  }
+  const session = await createSession(db, {
+    userId: result.user.id,
+    organizationId: result.organization.id,
+    ttlDays: getConfig().SESSION_TTL_DAYS,
+    ip: meta.ip,
+    userAgent: meta.userAgent,
+  });
+  return redirect(safeRedirect(parsed.data.redirectTo), {
+    headers: { "Set-Cookie": await serializeSessionCookie(request, session.token, session.expiresAt) },
+  });
+}
+
+export default function SignUpPage() {
+  const { clerk, redirectTo, email } = useLoaderData<typeof loader>();
+  const actionData = useActionData<typeof action>();
+  const submitting = useNavigation().state === "submitting";
+  const errors: Record<string, string> = actionData && "errors" in actionData ? actionData.errors : {};
+  const values: Record<string, unknown> = actionData && "values" in actionData ? actionData.values : { email };
+
+  if (clerk) {
+    return (
+      <section className="narrow stack" aria-labelledby="signup-title">
+        <h1 id="signup-title">Create an account</h1>
+        <noscript>
+          <p className="notice notice--error">
+            Accounts are managed by Clerk, whose sign-up form needs JavaScript. Turn JavaScript on to create an account;
+            everything after sign-in works without it.
+          </p>
+        </noscript>
+        <SignUp routing="hash" signInUrl="/signin" forceRedirectUrl={redirectTo} />
+      </section>
+    );
+  }
+
+  return (
+    <section className="narrow" aria-labelledby="signup-title">
+      <h1 id="signup-title">Create an account</h1>
+      <p className="muted">You get a personal organization for your projects; you can invite others to it later.</p>
+      <Form method="post" noValidate>
+        <input type="hidden" name="redirectTo" value={redirectTo} />
+        <Field label="Name" name="name" autoComplete="name" required defaultValue={String(values.name ?? "")} error={errors.name} />
+        <Field
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          defaultValue={String(values.email ?? "")}
+          error={errors.email}
+        />
+        <Field
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={10}
+          hint="At least 10 characters."
+          error={errors.password}
+        />
+        <button type="submit" className="button" disabled={submitting}>
+          {submitting ? "Creating your account…" : "Create account"}
+        </button>
+      </Form>
+      <p>
+        Already have an account? <Link to={`/signin?redirectTo=${encodeURIComponent(redirectTo)}`}>Sign in</Link>
+      </p>
+    </section>
+  );
+}
