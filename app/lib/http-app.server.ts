@@ -100,6 +100,9 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
         },
       },
       crossOriginEmbedderPolicy: false,
+      // Not helmet's no-referrer: with it browsers send `Origin: null` on same-site form posts, and Remix's CSRF
+      // check then refuses every form submitted without JavaScript.
+      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
     }),
   );
 
@@ -108,5 +111,28 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.use(express.static(publicDir, { maxAge: "1h" }));
 
   app.all("*", options.handler);
+  app.use(errorHandler(options.logger));
   return app;
+}
+
+/**
+ * Last resort for errors Remix did not render itself. A cross-site form post (Remix's CSRF check) is the
+ * client's fault and gets 403; anything else is logged with the request id and answered without internals.
+ */
+function errorHandler(logger: Logger): express.ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const message = error instanceof Error ? error.message : String(error);
+    const crossSite = /does not match `origin` header|headers are not provided/.test(message);
+    const status = crossSite ? 403 : 500;
+    if (!crossSite) logger.error({ requestId: req.requestId, err: error }, "unhandled error");
+    const text = crossSite
+      ? "This form was submitted from another site, so it was refused."
+      : `Something went wrong on our side. Please try again; if it keeps happening, quote request ${req.requestId}.`;
+    if (req.path.startsWith("/api/")) {
+      res.status(status).json({ error: text });
+    } else {
+      res.status(status).type("text").send(text);
+    }
+  };
 }

@@ -110,3 +110,27 @@ describe("the HTTP layer", () => {
     finish();
   });
 });
+
+describe("errors outside Remix", () => {
+  it("refuses a cross-site form post with 403 and hides other failures behind a plain 500", async () => {
+    const base = await start((req) => {
+      throw new Error(
+        req.path === "/form"
+          ? "host header does not match `origin` header from a forwarded action request. Aborting the action."
+          : "database exploded at /secret/path.js:12",
+      );
+    });
+    const crossSite = await get(`${base}/form`);
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).toContain("submitted from another site");
+    const failure = await get(`${base}/api/anything`, { "X-Request-Id": "err-req-0001" });
+    expect(failure.status).toBe(500);
+    expect(JSON.parse(failure.body).error).toContain("err-req-0001");
+    expect(failure.body).not.toContain("secret");
+  });
+
+  it("sends a referrer policy that keeps Origin on same-site form posts", async () => {
+    const res = await get(`${await start(page)}/`);
+    expect(res.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
+  });
+});

@@ -68,7 +68,7 @@ describe("the server process", () => {
     expect(await first.stop()).toBe(0);
     const second = await start({ dataDir: first.dataDir });
     expect((await get(`${second.baseUrl}/readyz`)).status).toBe(200);
-    const embedded = second.output.map((line) => JSON.parse(line)).find((entry) => entry.msg === "embedded PostgreSQL ready");
+    const embedded = second.output.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)).find((entry) => entry.msg === "embedded PostgreSQL ready");
     expect(embedded.reused).toBe(true);
     expect(second.output.some((line) => line.includes('"migrations up to date"'))).toBe(true);
   });

@@ -1,0 +1,75 @@
+import { expect, test, type Page } from "@playwright/test";
+
+function uniqueEmail(prefix: string, project: string) {
+  return `${prefix}-${project}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+async function signUp(page: Page, name: string, email: string, password: string) {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+test("sign up, invite a second person who joins through the link, both see the organization, sign out", async ({
+  page,
+  browser,
+  javaScriptEnabled,
+}, testInfo) => {
+  const ownerEmail = uniqueEmail("owner", testInfo.project.name);
+  const inviteeEmail = uniqueEmail("invitee", testInfo.project.name);
+
+  await page.goto("/");
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await signUp(page, "Olive Owner", ownerEmail, "a long enough password");
+  await expect(page).toHaveURL(/\/organization$/);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Olive Owner's organization");
+
+  await page.getByLabel("Email").fill(inviteeEmail);
+  await page.getByLabel("Role", { exact: true }).selectOption("member");
+  await page.getByRole("button", { name: "Send invitation" }).click();
+  const link = (await page.getByTestId("invite-link").textContent())!.trim();
+  expect(link).toMatch(/\/invitations\/[A-Za-z0-9_-]+$/);
+
+  const inviteeContext = await browser.newContext({ javaScriptEnabled, baseURL: testInfo.project.use.baseURL });
+  const invitee = await inviteeContext.newPage();
+  await invitee.goto(new URL(link).pathname);
+  await expect(invitee.getByRole("heading", { level: 1 })).toHaveText("Join Olive Owner's organization");
+  await invitee.getByRole("link", { name: "Create an account to join" }).click();
+  await expect(invitee.getByLabel("Email")).toHaveValue(inviteeEmail);
+  await invitee.getByLabel("Name").fill("Ivy Invitee");
+  await invitee.getByLabel("Password").fill("another long password");
+  await invitee.getByRole("button", { name: "Create account" }).click();
+  await invitee.getByRole("button", { name: "Join Olive Owner's organization" }).click();
+  await expect(invitee).toHaveURL(/\/organization$/);
+  await expect(invitee.getByRole("heading", { level: 1 })).toHaveText("Olive Owner's organization");
+  await expect(invitee.getByRole("cell", { name: ownerEmail })).toBeVisible();
+
+  await page.goto("/organization");
+  await expect(page.getByRole("cell", { name: inviteeEmail })).toBeVisible();
+
+  await invitee.getByRole("button", { name: "Sign out" }).click();
+  await expect(invitee).toHaveURL(/\/$/);
+  await expect(invitee.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await invitee.goto("/organization");
+  await expect(invitee).toHaveURL(/\/signin\?redirectTo=%2Forganization$/);
+  await inviteeContext.close();
+});
+
+test("a wrong password shows an error and keeps the email filled in", async ({ page }, testInfo) => {
+  const email = uniqueEmail("forgetful", testInfo.project.name);
+  await page.goto("/signup");
+  await signUp(page, "Forgetful Fred", email, "the right password");
+  await page.getByRole("button", { name: "Sign out" }).click();
+
+  await page.goto("/signin");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("the wrong password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toContainText("don't match an account");
+  await expect(page.getByLabel("Email")).toHaveValue(email);
+
+  await page.getByLabel("Password").fill("the right password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Forgetful Fred's organization");
+});
