@@ -10,7 +10,8 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown): Parse
   if (result.success) return { ok: true, data: result.data };
   const errors: FieldErrors = {};
   for (const issue of result.error.issues) {
-    const field = issue.path.length ? issue.path.join(".") : "form";
+    // Forms and the API are flat: an error inside a list (cadenceDays[0]) belongs to the list's field.
+    const field = issue.path.length ? String(issue.path[0]) : "form";
     errors[field] ??= issue.message;
   }
   return { ok: false, errors };

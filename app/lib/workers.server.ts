@@ -1,3 +1,4 @@
+import { abandonStaleConversations } from "~/models/conversations.server";
 import type { Db } from "./db.server";
 import type { Logger } from "./logger.server";
 
@@ -18,10 +19,39 @@ export interface BackgroundWorker {
 }
 
 /**
+ * Runs `task` every `intervalMs`, starting at once, never two at a time. Stopping waits for a run in progress.
+ * Safe with several instances: each task claims its rows with SKIP LOCKED.
+ */
+export function periodicWorker(name: string, intervalMs: number, task: (context: WorkerContext) => Promise<unknown>): BackgroundWorker {
+  return {
+    name,
+    async start(context) {
+      let running: Promise<unknown> = Promise.resolve();
+      const run = () => {
+        running = task(context).catch((error: unknown) => context.logger.error({ worker: name, err: error }, "worker run failed"));
+      };
+      run();
+      const timer = setInterval(() => void running.then(run), intervalMs);
+      return {
+        async stop() {
+          clearInterval(timer);
+          await running;
+        },
+      };
+    },
+  };
+}
+
+/**
  * The background workers a process runs when APP_ROLE is `all` or `worker`. The generation queue, the
  * scheduler and the email outbox register here as they arrive.
  */
-export const backgroundWorkers: BackgroundWorker[] = [];
+export const backgroundWorkers: BackgroundWorker[] = [
+  periodicWorker("stale-conversation-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
+    const abandoned = await abandonStaleConversations(db);
+    if (abandoned) logger.info({ abandoned }, "abandoned stale project conversations");
+  }),
+];
 
 export async function startWorkers(workers: BackgroundWorker[], context: WorkerContext): Promise<RunningWorker> {
   const running: RunningWorker[] = [];

@@ -22,7 +22,8 @@ test("sign up, invite a second person who joins through the link, both see the o
   await page.goto("/");
   await page.getByRole("link", { name: "Create an account" }).click();
   await signUp(page, "Olive Owner", ownerEmail, "a long enough password");
-  await expect(page).toHaveURL(/\/organization$/);
+  await expect(page).toHaveURL(/\/projects$/);
+  await page.getByRole("link", { name: "Olive Owner's organization" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Olive Owner's organization");
 
   await page.getByLabel("Email").fill(inviteeEmail);
@@ -71,5 +72,6 @@ test("a wrong password shows an error and keeps the email filled in", async ({ p
 
   await page.getByLabel("Password").fill("the right password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Forgetful Fred's organization");
+  await expect(page).toHaveURL(/\/projects$/);
+  await expect(page.getByRole("link", { name: "Forgetful Fred's organization" })).toBeVisible();
 });

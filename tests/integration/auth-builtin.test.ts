@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setDb, type Db } from "../../app/lib/db.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { signUp as signUpThroughForm } from "../support/accounts";
 import { location, TestClient } from "../support/remix";
 
 process.env.LOG_LEVEL = "silent";
@@ -19,11 +20,8 @@ function uniqueEmail(prefix = "person") {
   return `${prefix}${++counter}-${Date.now()}@example.com`;
 }
 
-async function signUp(client = new TestClient(), name = "Ada Lovelace", email = uniqueEmail()) {
-  const response = await client.post("/signup", { name, email, password: "correct horse battery" });
-  expect(response.status, await response.clone().text()).toBe(302);
-  const me = await (await client.get("/api/me")).json();
-  return { client, email, ...(me as { userId: string; organizationId: string; role: string }) };
+function signUp(client = new TestClient(), name = "Ada Lovelace", email = uniqueEmail()) {
+  return signUpThroughForm(name, email, client);
 }
 
 async function invite(owner: TestClient, email: string, role = "member") {
@@ -135,10 +133,10 @@ describe("sign-in rate limiting", () => {
 
 describe("redirects after sign-in", () => {
   it.each([
-    ["//evil.example/steal", "/organization"],
-    ["https://evil.example/", "/organization"],
-    ["/\\evil.example", "/organization"],
-    ["javascript:alert(1)", "/organization"],
+    ["//evil.example/steal", "/projects"],
+    ["https://evil.example/", "/projects"],
+    ["/\\evil.example", "/projects"],
+    ["javascript:alert(1)", "/projects"],
     ["/organizations?tab=all", "/organizations?tab=all"],
   ])("redirectTo %j goes to %j", async (redirectTo, expected) => {
     const { email } = await signUp();

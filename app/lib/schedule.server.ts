@@ -1,0 +1,78 @@
+import { DateTime, IANAZone } from "luxon";
+
+import { WEEKDAY_NAMES, type CadenceType, type Weekday } from "./cadence";
+
+export { CADENCE_TYPES, WEEKDAY_NAMES, type CadenceType, type Weekday } from "./cadence";
+
+export interface Cadence {
+  type: CadenceType;
+  days: Weekday[];
+  hour: number;
+  minute: number;
+  timezone: string;
+}
+
+export const DEFAULT_CADENCE: Omit<Cadence, "timezone"> = { type: "weekly", days: [1], hour: 7, minute: 0 };
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** Every IANA zone this runtime knows, for the settings select, with UTC first. */
+export function timeZoneOptions(): string[] {
+  return ["UTC", ...Intl.supportedValuesOf("timeZone").filter((zone) => zone !== "UTC")];
+}
+
+function daysOf(cadence: Cadence): Weekday[] {
+  return cadence.type === "daily" ? [1, 2, 3, 4, 5, 6, 7] : cadence.days;
+}
+
+/**
+ * The first delivery strictly after `after`: the next chosen weekday at the chosen wall-clock time in the
+ * project's zone. Luxon resolves the wall-clock time in that zone on that date, so the UTC instant follows
+ * daylight-saving changes. A time that does not exist that day (skipped by a spring-forward) moves forward by
+ * the gap; a time that happens twice (autumn) is the first occurrence.
+ */
+export function nextScheduledAt(cadence: Cadence, after: Date): Date | null {
+  if (cadence.type === "paused") return null;
+  const days = new Set(daysOf(cadence));
+  if (!days.size) return null;
+  const start = DateTime.fromJSDate(after, { zone: cadence.timezone });
+  for (let offset = 0; offset <= 7; offset++) {
+    const date = start.plus({ days: offset });
+    const candidate = wallClock(date, cadence.hour, cadence.minute);
+    if (days.has(candidate.weekday as Weekday) && candidate.toMillis() > after.getTime()) return candidate.toJSDate();
+  }
+  return null;
+}
+
+/** That date at hour:minute in its zone; of a time that happens twice, the first. */
+function wallClock(date: DateTime, hour: number, minute: number): DateTime {
+  const resolved = date.set({ hour, minute, second: 0, millisecond: 0 });
+  // Luxon resolves a repeated time to the later offset; look for the same wall-clock time one shift earlier.
+  const offsetBefore = resolved.minus({ hours: 6 }).offset;
+  if (offsetBefore > resolved.offset) {
+    const earlier = resolved.minus({ minutes: offsetBefore - resolved.offset });
+    if (earlier.hour === hour && earlier.minute === minute && earlier.day === resolved.day) return earlier;
+  }
+  return resolved;
+}
+
+/** "Tuesday 1 December 2026, 08:30 GMT": how a delivery time reads in its own zone. */
+export function formatInZone(at: Date, timezone: string): string {
+  return DateTime.fromJSDate(at, { zone: timezone }).toFormat("cccc d LLLL yyyy, HH:mm ZZZZ");
+}
+
+export function describeCadence(cadence: Cadence): string {
+  const time = `${String(cadence.hour).padStart(2, "0")}:${String(cadence.minute).padStart(2, "0")}`;
+  switch (cadence.type) {
+    case "paused":
+      return "Paused";
+    case "daily":
+      return `Daily at ${time} (${cadence.timezone})`;
+    case "weekly":
+      return `Weekly on ${WEEKDAY_NAMES[cadence.days[0]]} at ${time} (${cadence.timezone})`;
+    case "custom":
+      return `${[...cadence.days].sort().map((d) => WEEKDAY_NAMES[d]).join(", ")} at ${time} (${cadence.timezone})`;
+  }
+}

@@ -1,0 +1,264 @@
+import type { Db, Queryable } from "~/lib/db.server";
+import { cadenceErrors, parseTime, uniqueDays, type ProjectCreateInput, type ProjectUpdateInput } from "~/lib/project-input.server";
+import { nextScheduledAt, type Cadence, type CadenceType, type Weekday } from "~/lib/schedule.server";
+import type { FieldErrors } from "~/lib/validation";
+import { recordAudit, type RequestMeta } from "./audit.server";
+import { trackEvent } from "./events.server";
+import type { Actor } from "./organizations.server";
+
+export interface ProjectRow {
+  id: string;
+  organizationId: string;
+  createdByUserId: string | null;
+  title: string;
+  onboardingBrief: string;
+  status: "ACTIVE" | "ARCHIVED";
+  cadenceType: CadenceType;
+  cadenceDays: Weekday[];
+  deliveryHour: number;
+  deliveryMinute: number;
+  timezone: string;
+  nextScheduledAt: Date | null;
+  archivedAt: Date | null;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface ProjectListItem extends ProjectRow {
+  episodeCount: number;
+  lastPublishedAt: Date | null;
+}
+
+export function cadenceOf(project: Pick<ProjectRow, "cadenceType" | "cadenceDays" | "deliveryHour" | "deliveryMinute" | "timezone">): Cadence {
+  return {
+    type: project.cadenceType,
+    days: project.cadenceDays,
+    hour: project.deliveryHour,
+    minute: project.deliveryMinute,
+    timezone: project.timezone,
+  };
+}
+
+/** What the API and the audit log show of a project. */
+export function projectView(project: ProjectRow) {
+  return {
+    id: project.id,
+    title: project.title,
+    brief: project.onboardingBrief,
+    status: project.status,
+    cadenceType: project.cadenceType,
+    cadenceDays: project.cadenceDays,
+    deliveryTime: `${String(project.deliveryHour).padStart(2, "0")}:${String(project.deliveryMinute).padStart(2, "0")}`,
+    timezone: project.timezone,
+    nextScheduledAt: project.nextScheduledAt?.toISOString() ?? null,
+    version: project.version,
+    createdAt: project.createdAt.toISOString(),
+    updatedAt: project.updatedAt.toISOString(),
+  };
+}
+export type ProjectView = ReturnType<typeof projectView>;
+
+export async function listProjects(sql: Queryable, organizationId: string): Promise<ProjectListItem[]> {
+  return sql<ProjectListItem[]>`
+    select p.*, coalesce(e.episode_count, 0) as episode_count, e.last_published_at
+    from projects p
+    left join lateral (
+      select count(*)::int as episode_count, max(published_at) as last_published_at
+      from episodes
+      where organization_id = p.organization_id and project_id = p.id
+    ) e on true
+    where p.organization_id = ${organizationId}
+    order by p.updated_at desc`;
+}
+
+export async function getProject(sql: Queryable, organizationId: string, projectId: string): Promise<ProjectRow | undefined> {
+  const [project] = await sql<ProjectRow[]>`
+    select * from projects where organization_id = ${organizationId} and id = ${projectId}`;
+  return project;
+}
+
+/**
+ * The upcoming draft episode follows the schedule: drafts for future slots are replaced by one for the next
+ * slot, or none when paused or archived.
+ */
+async function rescheduleDraft(sql: Queryable, project: ProjectRow): Promise<void> {
+  await sql`
+    delete from episodes
+    where organization_id = ${project.organizationId} and project_id = ${project.id}
+      and status = 'DRAFT' and scheduled_for > now()
+      and scheduled_for is distinct from ${project.nextScheduledAt}`;
+  if (project.nextScheduledAt) {
+    await sql`
+      insert into episodes (organization_id, project_id, scheduled_for, status)
+      values (${project.organizationId}, ${project.id}, ${project.nextScheduledAt}, 'DRAFT')
+      on conflict (project_id, scheduled_for) do nothing`;
+  }
+}
+
+export type CreateProjectResult = { ok: true; project: ProjectRow } | { ok: false; errors: FieldErrors };
+
+/**
+ * Creates a project (ACTIVE, schedule computed), its first DRAFT episode for that slot, and, from the
+ * conversation, a planning note with the transcript; audited and tracked, all in one transaction.
+ */
+export async function createProject(
+  db: Db,
+  actor: Actor,
+  input: ProjectCreateInput,
+  meta: RequestMeta,
+  conversation?: { id: string; transcript: string },
+): Promise<CreateProjectResult> {
+  const days = uniqueDays(input.cadenceDays ?? (input.cadenceType === "custom" ? [] : [1]));
+  const errors = cadenceErrors({ type: input.cadenceType, days });
+  if (Object.keys(errors).length) return { ok: false, errors };
+  const { hour, minute } = parseTime(input.deliveryTime);
+  const cadence: Cadence = { type: input.cadenceType, days, hour, minute, timezone: input.timezone };
+  const next = nextScheduledAt(cadence, new Date());
+
+  return db.begin(async (sql) => {
+    const [project] = await sql<ProjectRow[]>`
+      insert into projects (organization_id, created_by_user_id, title, onboarding_brief, cadence_type, cadence_days,
+                            delivery_hour, delivery_minute, timezone, next_scheduled_at)
+      values (${actor.organizationId}, ${actor.userId}, ${input.title}, ${input.brief}, ${cadence.type},
+              ${sql.array(cadence.days)}::smallint[], ${hour}, ${minute}, ${cadence.timezone}, ${next})
+      returning *`;
+    await rescheduleDraft(sql, project);
+    if (conversation) {
+      await sql`
+        insert into planning_notes (organization_id, project_id, author_user_id, kind, body)
+        values (${actor.organizationId}, ${project.id}, ${actor.userId}, 'conversation', ${conversation.transcript})`;
+      await sql`
+        update project_conversations set status = 'completed', project_id = ${project.id}, version = version + 1
+        where id = ${conversation.id} and organization_id = ${actor.organizationId}`;
+    }
+    await recordAudit(
+      sql,
+      {
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action: "project.created",
+        targetType: "project",
+        targetId: project.id,
+        after: projectView(project),
+      },
+      meta,
+    );
+    await trackEvent(sql, {
+      organizationId: actor.organizationId,
+      userId: actor.userId,
+      type: "project_created",
+      data: { projectId: project.id, fromConversation: !!conversation },
+    });
+    return { ok: true, project } as const;
+  });
+}
+
+export type UpdateProjectResult =
+  | { ok: true; project: ProjectRow; changed: string[] }
+  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "conflict"; current: ProjectRow }
+  | { ok: false; reason: "invalid"; errors: FieldErrors };
+
+const SETTINGS_FIELDS = ["title", "brief", "cadenceType", "cadenceDays", "deliveryTime", "timezone", "status"] as const;
+
+/**
+ * Applies changes if the caller saw the current version; otherwise nothing is written and the current row is
+ * returned. The schedule is recomputed on every save.
+ */
+export async function updateProject(
+  db: Db,
+  actor: Actor,
+  projectId: string,
+  changes: ProjectUpdateInput,
+  meta: RequestMeta,
+): Promise<UpdateProjectResult> {
+  return db.begin(async (sql) => {
+    const [current] = await sql<ProjectRow[]>`
+      select * from projects where organization_id = ${actor.organizationId} and id = ${projectId} for update`;
+    if (!current) return { ok: false, reason: "not_found" } as const;
+    if (current.version !== changes.version) return { ok: false, reason: "conflict", current } as const;
+
+    const days = uniqueDays(changes.cadenceDays ?? current.cadenceDays);
+    const type = changes.cadenceType ?? current.cadenceType;
+    const errors = cadenceErrors({ type, days });
+    if (Object.keys(errors).length) return { ok: false, reason: "invalid", errors } as const;
+    const time = changes.deliveryTime ? parseTime(changes.deliveryTime) : { hour: current.deliveryHour, minute: current.deliveryMinute };
+    const status = changes.status ?? current.status;
+    const cadence: Cadence = { type, days, ...time, timezone: changes.timezone ?? current.timezone };
+    const proposed: ProjectRow = {
+      ...current,
+      title: changes.title ?? current.title,
+      onboardingBrief: changes.brief ?? current.onboardingBrief,
+      cadenceType: cadence.type,
+      cadenceDays: cadence.days,
+      deliveryHour: cadence.hour,
+      deliveryMinute: cadence.minute,
+      timezone: cadence.timezone,
+      status,
+    };
+    const before = projectView(current);
+    const changed = SETTINGS_FIELDS.filter((field) => JSON.stringify(before[field]) !== JSON.stringify(projectView(proposed)[field]));
+    if (changed.length === 0) return { ok: true, project: current, changed } as const;
+
+    const [project] = await sql<ProjectRow[]>`
+      update projects set
+        title = ${proposed.title},
+        onboarding_brief = ${proposed.onboardingBrief},
+        cadence_type = ${cadence.type},
+        cadence_days = ${sql.array(cadence.days)}::smallint[],
+        delivery_hour = ${cadence.hour},
+        delivery_minute = ${cadence.minute},
+        timezone = ${cadence.timezone},
+        status = ${status},
+        archived_at = ${status === "ARCHIVED" ? (current.archivedAt ?? new Date()) : null},
+        next_scheduled_at = ${status === "ACTIVE" ? nextScheduledAt(cadence, new Date()) : null},
+        version = version + 1
+      where organization_id = ${actor.organizationId} and id = ${projectId}
+      returning *`;
+    const after = projectView(project);
+    await rescheduleDraft(sql, project);
+    await recordAudit(
+      sql,
+      {
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action: changed.includes("status") ? (status === "ARCHIVED" ? "project.archived" : "project.restored") : "project.updated",
+        targetType: "project",
+        targetId: project.id,
+        before,
+        after,
+      },
+      meta,
+    );
+    if (changed.some((field) => field === "title" || field === "brief")) {
+      await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "project_updated", data: { projectId, changed } });
+    }
+    await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "settings_updated", data: { projectId, changed } });
+    return { ok: true, project, changed } as const;
+  });
+}
+
+export async function deleteProject(db: Db, actor: Actor, projectId: string, meta: RequestMeta): Promise<boolean> {
+  return db.begin(async (sql) => {
+    const [project] = await sql<ProjectRow[]>`
+      delete from projects where organization_id = ${actor.organizationId} and id = ${projectId} returning *`;
+    if (!project) return false;
+    await recordAudit(
+      sql,
+      {
+        organizationId: actor.organizationId,
+        actorUserId: actor.userId,
+        actorLabel: actor.label,
+        action: "project.deleted",
+        targetType: "project",
+        targetId: project.id,
+        before: projectView(project),
+      },
+      meta,
+    );
+    return true;
+  });
+}

@@ -1,0 +1,234 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { Breadcrumbs } from "~/components/breadcrumbs";
+import { FormMessage } from "~/components/form";
+import { Markdown } from "~/components/markdown";
+import { StatusBadge } from "~/components/project-status";
+import { requireOrgContext } from "~/lib/auth/context.server";
+import { getDb } from "~/lib/db.server";
+import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { requireId } from "~/lib/route-params.server";
+import { describeCadence, formatInZone } from "~/lib/schedule.server";
+import { formValues, parseWith } from "~/lib/validation";
+import { listEpisodes } from "~/models/episodes.server";
+import { addPlanningNote, deletePlanningNote, listPlanningNotes, updatePlanningNote } from "~/models/planning-notes.server";
+import { cadenceOf, getProject } from "~/models/projects.server";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.title ?? "Project"} · Many Futures` }];
+
+export async function loader({ request, params }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request);
+  const projectId = requireId(request, params.projectId);
+  const db = getDb();
+  const project = await getProject(db, organizationId, projectId);
+  if (!project) throw notFound(request);
+  const [episodes, notes] = await Promise.all([listEpisodes(db, organizationId, projectId), listPlanningNotes(db, organizationId, projectId)]);
+  const when = (at: Date) => formatInZone(at, project.timezone);
+  return {
+    project: {
+      id: project.id,
+      title: project.title,
+      brief: project.onboardingBrief,
+      status: project.status,
+      cadence: describeCadence(cadenceOf(project)),
+      nextScheduled: project.nextScheduledAt ? when(project.nextScheduledAt) : null,
+    },
+    episodes: episodes.map((e) => ({
+      id: e.id,
+      title: e.title,
+      status: e.status,
+      date: when(e.publishedAt ?? e.scheduledFor),
+      published: !!e.publishedAt,
+    })),
+    notes: notes.map((n) => ({
+      id: n.id,
+      body: n.body,
+      kind: n.kind,
+      version: n.version,
+      author: n.authorName,
+      createdAt: when(n.createdAt),
+    })),
+  };
+}
+
+const body = z.string({ error: "Write the note first." }).trim().min(1, "Write the note first.").max(20_000, "Keep notes under 20,000 characters.");
+const noteAction = z.discriminatedUnion(
+  "intent",
+  [
+    z.object({ intent: z.literal("add-note"), body }),
+    z.object({ intent: z.literal("edit-note"), noteId: z.uuid(), body, version: z.coerce.number().int().min(1) }),
+    z.object({ intent: z.literal("delete-note"), noteId: z.uuid() }),
+  ],
+  { error: "Unknown action." },
+);
+
+type ActionData = { errors?: Record<string, string>; noteId?: string; values?: Record<string, unknown>; message?: string; current?: string };
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const actor = await requireOrgContext(request);
+  const projectId = requireId(request, params.projectId);
+  const values = formValues(await request.formData());
+  const parsed = parseWith(noteAction, values);
+  if (!parsed.ok) {
+    const noteId = typeof values.noteId === "string" ? values.noteId : undefined;
+    return jsonResponse({ errors: parsed.errors, values, noteId } satisfies ActionData, { status: 400 });
+  }
+  const db = getDb();
+  const meta = requestMeta(request, context);
+  const input = parsed.data;
+  switch (input.intent) {
+    case "add-note": {
+      const note = await addPlanningNote(db, actor, projectId, input.body, meta);
+      if (!note) throw notFound(request);
+      return { message: "Note added." } satisfies ActionData;
+    }
+    case "edit-note": {
+      const result = await updatePlanningNote(db, actor, { projectId, noteId: input.noteId, body: input.body, version: input.version }, meta);
+      if (!result.ok && result.reason === "not_found") throw notFound(request);
+      if (!result.ok) {
+        return jsonResponse(
+          {
+            noteId: input.noteId,
+            values,
+            current: result.current.body,
+            errors: { body: "Someone else changed this note while you were editing. Their version is shown; nothing was overwritten." },
+          } satisfies ActionData,
+          { status: 409 },
+        );
+      }
+      return { message: "Note saved." } satisfies ActionData;
+    }
+    case "delete-note": {
+      if (!(await deletePlanningNote(db, actor, { projectId, noteId: input.noteId }, meta))) throw notFound(request);
+      return { message: "Note deleted." } satisfies ActionData;
+    }
+  }
+}
+
+export default function ProjectPage() {
+  const { project, episodes, notes } = useLoaderData<typeof loader>();
+  const actionData = useActionData<ActionData>();
+  return (
+    <div className="stack">
+      <Breadcrumbs items={[{ label: "Projects", to: "/projects" }, { label: project.title }]} />
+      <div className="page-header">
+        <h1>
+          {project.title} <StatusBadge status={project.status} />
+        </h1>
+        <Link to={`/projects/${project.id}/settings`} className="button button--secondary">
+          Settings
+        </Link>
+      </div>
+      <dl className="facts">
+        <dt>Schedule</dt>
+        <dd>{project.cadence}</dd>
+        <dt>Next episode</dt>
+        <dd>{project.nextScheduled ?? "None scheduled"}</dd>
+      </dl>
+
+      <section aria-labelledby="brief-title">
+        <h2 id="brief-title">Brief</h2>
+        {project.brief ? <Markdown>{project.brief}</Markdown> : <p className="muted">No brief yet. Add one in settings.</p>}
+      </section>
+
+      <section aria-labelledby="episodes-title">
+        <h2 id="episodes-title">Episodes</h2>
+        {episodes.length ? (
+          <table className="table">
+            <thead>
+              <tr>
+                <th scope="col">Episode</th>
+                <th scope="col">Status</th>
+                <th scope="col">Date</th>
+              </tr>
+            </thead>
+            <tbody>
+              {episodes.map((e) => (
+                <tr key={e.id}>
+                  <td>{e.title ?? "Upcoming episode"}</td>
+                  <td>
+                    <StatusBadge status={e.status} />
+                  </td>
+                  <td>
+                    {e.published ? "Published " : "Scheduled for "}
+                    {e.date}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p className="muted">No episodes yet: the schedule is paused or the project is archived.</p>
+        )}
+      </section>
+
+      <section aria-labelledby="notes-title" className="stack">
+        <h2 id="notes-title">Planning notes</h2>
+        <p className="muted">Notes guide Futura's research for the coming episodes.</p>
+        <FormMessage tone="success">{actionData?.message}</FormMessage>
+        {notes.map((note) => {
+          const failed = actionData?.noteId === note.id ? actionData : undefined;
+          return (
+            <article key={note.id} className="card stack" aria-label={`Note from ${note.createdAt}`}>
+              <p className="muted">
+                {note.kind === "conversation" ? "Conversation with Futura" : `Note by ${note.author ?? "a former member"}`}, {note.createdAt}
+              </p>
+              <Form method="post">
+                <input type="hidden" name="intent" value="edit-note" />
+                <input type="hidden" name="noteId" value={note.id} />
+                <input type="hidden" name="version" value={note.version} />
+                <div className="field">
+                  <label htmlFor={`note-${note.id}`}>Note text</label>
+                  <textarea
+                    id={`note-${note.id}`}
+                    name="body"
+                    defaultValue={failed?.current ?? String(failed?.values?.body ?? note.body)}
+                    key={`${note.id}-${note.version}`}
+                    aria-invalid={failed?.errors?.body ? true : undefined}
+                    aria-describedby={failed?.errors?.body ? `note-${note.id}-error` : undefined}
+                  />
+                  {failed?.errors?.body ? (
+                    <p className="field__error" id={`note-${note.id}-error`}>
+                      {failed.errors.body}
+                    </p>
+                  ) : null}
+                </div>
+                <button type="submit" className="button button--secondary">
+                  Save note
+                </button>
+              </Form>
+              <Form method="post">
+                <input type="hidden" name="intent" value="delete-note" />
+                <input type="hidden" name="noteId" value={note.id} />
+                <button type="submit" className="link-button">
+                  Delete note
+                </button>
+              </Form>
+            </article>
+          );
+        })}
+        <Form method="post" className="narrow" key={notes.length}>
+          <input type="hidden" name="intent" value="add-note" />
+          <div className="field">
+            <label htmlFor="new-note">New note</label>
+            <textarea
+              id="new-note"
+              name="body"
+              aria-invalid={!actionData?.noteId && actionData?.errors?.body ? true : undefined}
+              aria-describedby={!actionData?.noteId && actionData?.errors?.body ? "new-note-error" : undefined}
+            />
+            {!actionData?.noteId && actionData?.errors?.body ? (
+              <p className="field__error" id="new-note-error">
+                {actionData.errors.body}
+              </p>
+            ) : null}
+          </div>
+          <button type="submit" className="button">
+            Add note
+          </button>
+        </Form>
+      </section>
+    </div>
+  );
+}
