@@ -84,7 +84,7 @@ create table episodes (
   )
 );
 create index episodes_project_scheduled_idx on episodes (organization_id, project_id, scheduled_for desc);
-create index episodes_project_published_idx on episodes (project_id, published_at desc) where status = 'PUBLISHED';
+create index episodes_project_published_idx on episodes (organization_id, project_id, published_at desc) where status = 'PUBLISHED';
 
 create table episode_schedule_queue (
   id uuid primary key default gen_random_uuid(),

@@ -59,15 +59,19 @@ export function projectView(project: ProjectRow) {
 }
 export type ProjectView = ReturnType<typeof projectView>;
 
+/**
+ * The organization's projects, most recently updated first, each with its episode count and last publication.
+ * Both come from index-only scans (episodes_project_scheduled_idx, episodes_project_published_idx), so the
+ * cost does not grow with the size of the episodes' rows.
+ */
 export async function listProjects(sql: Queryable, organizationId: string): Promise<ProjectListItem[]> {
   return sql<ProjectListItem[]>`
-    select p.*, coalesce(e.episode_count, 0) as episode_count, e.last_published_at
+    select p.*,
+      (select count(*)::int from episodes e
+        where e.organization_id = p.organization_id and e.project_id = p.id) as episode_count,
+      (select max(e.published_at) from episodes e
+        where e.organization_id = p.organization_id and e.project_id = p.id and e.status = 'PUBLISHED') as last_published_at
     from projects p
-    left join lateral (
-      select count(*)::int as episode_count, max(published_at) as last_published_at
-      from episodes
-      where organization_id = p.organization_id and project_id = p.id
-    ) e on true
     where p.organization_id = ${organizationId}
     order by p.updated_at desc`;
 }

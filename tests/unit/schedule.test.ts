@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextScheduledAt, type Cadence } from "../../app/lib/schedule.server";
+import { formatInZone, nextScheduledAt, type Cadence } from "../../app/lib/schedule.server";
 
 const weekly = (timezone: string, day: Cadence["days"][number], hour: number, minute = 0): Cadence => ({
   type: "weekly",
@@ -49,5 +49,16 @@ describe("next scheduled delivery", () => {
 
   it("has no next delivery when paused", () => {
     expect(nextScheduledAt({ ...weekly("UTC", 1, 7), type: "paused" }, new Date())).toBeNull();
+  });
+});
+
+describe("formatting a delivery time in its zone", () => {
+  it.each([
+    ["2026-12-01T08:30:00Z", "Europe/London", "Tuesday 1 December 2026, 08:30 GMT"],
+    ["2026-07-07T07:30:00Z", "Europe/London", "Tuesday 7 July 2026, 08:30 BST"],
+    ["2026-11-02T14:00:00Z", "America/New_York", "Monday 2 November 2026, 09:00 GMT-5"],
+    ["2026-11-25T21:00:00Z", "Asia/Tokyo", "Thursday 26 November 2026, 06:00 GMT+9"],
+  ])("%s in %s reads %j", (at, zone, expected) => {
+    expect(formatInZone(new Date(at), zone)).toBe(expected);
   });
 });

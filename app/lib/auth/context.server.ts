@@ -71,9 +71,18 @@ async function clerkViewer(request: Request): Promise<Viewer | null> {
   };
 }
 
+// The root loader and the route's loader both ask during one document request; Remix hands them the same
+// Request, so the answer is looked up once.
+const viewers = new WeakMap<Request, Promise<Viewer | null>>();
+
 /** The signed-in person, or null. */
 export function getViewer(request: Request): Promise<Viewer | null> {
-  return clerkEnabled(getConfig()) ? clerkViewer(request) : builtinViewer(request);
+  let viewer = viewers.get(request);
+  if (!viewer) {
+    viewer = clerkEnabled(getConfig()) ? clerkViewer(request) : builtinViewer(request);
+    viewers.set(request, viewer);
+  }
+  return viewer;
 }
 
 function signInRedirect(request: Request): Response {
