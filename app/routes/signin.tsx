@@ -2,8 +2,8 @@ import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunct
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
+import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
 import { Field, FormMessage } from "~/components/form";
-import { SignIn } from "~/lib/auth/clerk-ui";
 import { getViewer } from "~/lib/auth/context.server";
 import { serializeSessionCookie } from "~/lib/auth/session-cookie.server";
 import { signInWithPassword } from "~/lib/auth/sign-in.server";
@@ -66,20 +66,7 @@ export default function SignInPage() {
   const submitting = useNavigation().state === "submitting";
   const errors: Record<string, string> = actionData?.errors ?? {};
 
-  if (clerk) {
-    return (
-      <section className="narrow stack" aria-labelledby="signin-title">
-        <h1 id="signin-title">Sign in</h1>
-        <noscript>
-          <p className="notice notice--error">
-            Sign-in is handled by Clerk, whose sign-in form needs JavaScript. Turn JavaScript on to sign in; every page
-            after that works without it.
-          </p>
-        </noscript>
-        <SignIn routing="hash" signUpUrl="/signup" forceRedirectUrl={redirectTo} />
-      </section>
-    );
-  }
+  if (clerk) return <ClerkAuthPanel mode="sign-in" redirectTo={redirectTo} />;
 
   return (
     <section className="narrow" aria-labelledby="signin-title">

@@ -2,8 +2,8 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
+import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
 import { Field } from "~/components/form";
-import { SignUp } from "~/lib/auth/clerk-ui";
 import { getViewer } from "~/lib/auth/context.server";
 import { hashPassword } from "~/lib/auth/password.server";
 import { serializeSessionCookie } from "~/lib/auth/session-cookie.server";
@@ -68,20 +68,7 @@ export default function SignUpPage() {
   const errors: Record<string, string> = actionData && "errors" in actionData ? actionData.errors : {};
   const values: Record<string, unknown> = actionData && "values" in actionData ? actionData.values : { email };
 
-  if (clerk) {
-    return (
-      <section className="narrow stack" aria-labelledby="signup-title">
-        <h1 id="signup-title">Create an account</h1>
-        <noscript>
-          <p className="notice notice--error">
-            Accounts are managed by Clerk, whose sign-up form needs JavaScript. Turn JavaScript on to create an account;
-            everything after sign-in works without it.
-          </p>
-        </noscript>
-        <SignUp routing="hash" signInUrl="/signin" forceRedirectUrl={redirectTo} />
-      </section>
-    );
-  }
+  if (clerk) return <ClerkAuthPanel mode="sign-up" redirectTo={redirectTo} />;
 
   return (
     <section className="narrow" aria-labelledby="signup-title">

@@ -62,6 +62,7 @@ test("a wrong password shows an error and keeps the email filled in", async ({ p
   await page.goto("/signup");
   await signUp(page, "Forgetful Fred", email, "the right password");
   await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
 
   await page.goto("/signin");
   await page.getByLabel("Email").fill(email);

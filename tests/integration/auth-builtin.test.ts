@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setDb, type Db } from "../../app/lib/db.server";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../app/lib/db.server";
 import { signUp as signUpThroughForm } from "../support/accounts";
+import { useRouteDatabase } from "../support/route-database";
 import { location, TestClient } from "../support/remix";
 
-process.env.LOG_LEVEL = "silent";
-
-let database: TestDatabase;
+const database = useRouteDatabase();
 let db: Db;
-beforeAll(async () => {
-  database = await createTestDatabase();
+beforeAll(() => {
   db = database.db;
-  setDb(db);
 });
-afterAll(() => database.drop());
 
 let counter = 0;
 function uniqueEmail(prefix = "person") {

@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { setDb, type Db } from "../../app/lib/db.server";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Db } from "../../app/lib/db.server";
 import { QUESTIONS } from "../../app/lib/futura";
 import { nextScheduledAt } from "../../app/lib/schedule.server";
 import { abandonStaleConversations } from "../../app/models/conversations.server";
 import { signUp, type SignedIn } from "../support/accounts";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { useRouteDatabase } from "../support/route-database";
 import { location } from "../support/remix";
 
-process.env.LOG_LEVEL = "silent";
-
-let database: TestDatabase;
+const database = useRouteDatabase();
 let db: Db;
-beforeAll(async () => {
-  database = await createTestDatabase();
+beforeAll(() => {
   db = database.db;
-  setDb(db);
 });
-afterAll(() => database.drop());
 
 const answers: Record<string, string> = {
   topic: "How will small modular reactors change Europe's energy mix?",
