@@ -40,6 +40,7 @@ export const configSchema = z
   CLERK_SECRET_KEY: z.string().regex(/^sk_(test|live)_\S+$/, "must be a Clerk secret key (sk_test_… or sk_live_…)").optional(),
   CLERK_JWT_KEY: z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).optional(),
   CLERK_WEBHOOK_SIGNING_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
+  CLERK_API_URL: z.url({ error: "must be an absolute URL such as https://api.clerk.com" }).optional(),
   })
   .superRefine((config, ctx) => {
     // Clerk mode needs both keys; one alone is a half-finished setup, not a reason to fall back silently.

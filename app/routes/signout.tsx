@@ -1,6 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form } from "@remix-run/react";
+import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/lib/auth/clerk.server";
 import { getViewer } from "~/lib/auth/context.server";
 import { clearSessionCookie } from "~/lib/auth/session-cookie.server";
 import { getDb } from "~/lib/db.server";
@@ -18,10 +19,11 @@ export async function loader({ request }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const everywhere = (await request.formData()).get("scope") === "everywhere";
   const viewer = await getViewer(request);
-  if (viewer?.sessionId) {
+  if (viewer) {
+    if (viewer.clerk) await revokeClerkSessions(viewer.clerk, everywhere);
     await getDb().begin(async (sql) => {
       if (everywhere) await deleteUserSessions(sql, viewer.userId);
-      else await deleteSession(sql, viewer.sessionId!);
+      else if (viewer.sessionId) await deleteSession(sql, viewer.sessionId);
       await recordAudit(
         sql,
         {
@@ -36,7 +38,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       );
     });
   }
-  return redirect("/", { headers: { "Set-Cookie": await clearSessionCookie(request) } });
+  const headers = new Headers({ "Set-Cookie": await clearSessionCookie(request) });
+  if (viewer?.clerk) for (const cookie of CLERK_SIGNED_OUT_COOKIES) headers.append("Set-Cookie", cookie);
+  return redirect("/", { headers });
 }
 
 export default function SignOutPage() {

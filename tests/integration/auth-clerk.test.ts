@@ -1,12 +1,14 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setDb, type Db } from "../../app/lib/db.server";
-import { createClerkFake, forbidNetwork } from "../support/clerk";
+import { createClerkFake, forbidNetwork, startFakeClerkBackend } from "../support/clerk";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { location, TestClient } from "../support/remix";
 
 const clerk = createClerkFake();
-Object.assign(process.env, clerk.env, { LOG_LEVEL: "silent" });
+const signOutUser = `user_${crypto.randomBytes(6).toString("hex")}`;
+const backend = await startFakeClerkBackend(clerk.env.CLERK_SECRET_KEY, { [signOutUser]: ["sess_test", "sess_other_device"] });
+Object.assign(process.env, clerk.env, { LOG_LEVEL: "silent", CLERK_API_URL: backend.url });
 
 let database: TestDatabase;
 let db: Db;
@@ -18,6 +20,7 @@ beforeAll(async () => {
   network = forbidNetwork();
 });
 afterAll(async () => {
+  await backend.close();
   network.restore();
   expect(network.attempts, "no network call may be attempted").toEqual([]);
   await database.drop();
@@ -98,6 +101,27 @@ describe("Clerk session tokens", () => {
     expect(await response.text()).toContain("Members are managed in Clerk.");
     const [row] = await db`select status from invitations where id = ${invitation.id}`;
     expect(row.status).toBe("pending");
+  });
+
+  it("signs out without JavaScript: revokes the session at Clerk and clears Clerk's cookies", async () => {
+    const { token, iat } = clerk.sessionToken({ sub: signOutUser, sid: "sess_test", org_id: id("org"), org_role: "org:member" });
+    const client = withCookie(token, iat);
+    const response = await client.post("/signout", {});
+    expect(location(response)).toBe("/");
+    expect(backend.requests).toContainEqual({ method: "POST", path: "/v1/sessions/sess_test/revoke" });
+    expect(client.cookies.has("__session")).toBe(false);
+    expect(client.cookies.get("__client_uat")).toBe("0");
+
+    const everywhere = withCookie(token, iat);
+    await everywhere.post("/signout", { scope: "everywhere" });
+    expect(backend.requests.filter((r) => r.method === "POST").map((r) => r.path)).toEqual(
+      expect.arrayContaining(["/v1/sessions/sess_other_device/revoke"]),
+    );
+    expect(backend.requests.some((r) => r.method === "GET" && r.path.startsWith("/v1/sessions?") && r.path.includes(signOutUser))).toBe(true);
+    const audits = await db`
+      select a.action from audit_log a join users u on u.id = a.actor_user_id
+      where u.clerk_user_id = ${signOutUser} order by a.created_at`;
+    expect(audits.map((a) => a.action)).toEqual(["auth.signed_out", "auth.signed_out_everywhere"]);
   });
 
   it("shows visitors without JavaScript why Clerk's sign-in needs it", async () => {

@@ -21,8 +21,10 @@ export interface Viewer {
   userId: string;
   name: string;
   email: string | null;
-  /** The built-in session's id; Clerk keeps its own sessions. */
+  /** The built-in session's id. */
   sessionId: string | null;
+  /** In Clerk mode, Clerk's ids for the person and their session. */
+  clerk: { clerkUserId: string; clerkSessionId: string | null } | null;
   organization: MembershipSummary | null;
   memberships: MembershipSummary[];
 }
@@ -46,6 +48,7 @@ async function builtinViewer(request: Request): Promise<Viewer | null> {
     name: session.userName,
     email: session.userEmail,
     sessionId: session.id,
+    clerk: null,
     organization,
     memberships,
   };
@@ -65,6 +68,7 @@ async function clerkViewer(request: Request): Promise<Viewer | null> {
     name: user?.name ?? "",
     email: user?.email ?? null,
     sessionId: null,
+    clerk: { clerkUserId: identity.clerkUserId, clerkSessionId: identity.clerkSessionId },
     organization,
     // In Clerk mode the active organization is chosen in Clerk; we only know the one in the token.
     memberships: organization ? [organization] : [],
