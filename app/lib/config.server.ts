@@ -91,11 +91,6 @@ export function getConfig(): Config {
   return current;
 }
 
-/** Replaces the configuration in force: for tests that switch between sign-in providers. */
-export function setConfig(config: Config): void {
-  current = config;
-}
-
 export function clerkEnabled(config: Config = getConfig()): boolean {
   return !!config.CLERK_PUBLISHABLE_KEY && !!config.CLERK_SECRET_KEY;
 }

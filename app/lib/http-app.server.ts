@@ -27,7 +27,7 @@ declare module "http" {
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,128}$/;
 
-export function requestIdMiddleware(): RequestHandler {
+function requestIdMiddleware(): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     req.requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : crypto.randomUUID();
@@ -56,7 +56,7 @@ function accessLog(logger: Logger): RequestHandler {
 }
 
 /** Never compress server-sent events: compression buffers its output, and an event stream must flow. */
-export function shouldCompress(req: express.Request, res: express.Response): boolean {
+function shouldCompress(req: express.Request, res: express.Response): boolean {
   const type = String(res.getHeader("Content-Type") ?? "");
   if (type.startsWith("text/event-stream")) return false;
   return compression.filter(req, res);

@@ -1,4 +1,5 @@
 import { abandonStaleConversations } from "~/models/conversations.server";
+import { deleteExpiredSessions } from "~/models/sessions.server";
 import type { Db } from "./db.server";
 import type { Logger } from "./logger.server";
 
@@ -19,22 +20,31 @@ export interface BackgroundWorker {
 }
 
 /**
- * Runs `task` every `intervalMs`, starting at once, never two at a time. Stopping waits for a run in progress.
- * Safe with several instances: each task claims its rows with SKIP LOCKED.
+ * Runs `task` at once, then `intervalMs` after each run ends, so runs never overlap. Stopping waits for a run in
+ * progress. Safe with several instances: each task claims its rows with SKIP LOCKED.
  */
 export function periodicWorker(name: string, intervalMs: number, task: (context: WorkerContext) => Promise<unknown>): BackgroundWorker {
   return {
     name,
     async start(context) {
-      let running: Promise<unknown> = Promise.resolve();
+      let stopped = false;
+      let timer: NodeJS.Timeout | undefined;
+      let running: Promise<void> = Promise.resolve();
       const run = () => {
-        running = task(context).catch((error: unknown) => context.logger.error({ worker: name, err: error }, "worker run failed"));
+        running = task(context)
+          .then(
+            () => undefined,
+            (error: unknown) => context.logger.error({ worker: name, err: error }, "worker run failed"),
+          )
+          .finally(() => {
+            if (!stopped) timer = setTimeout(run, intervalMs);
+          });
       };
       run();
-      const timer = setInterval(() => void running.then(run), intervalMs);
       return {
         async stop() {
-          clearInterval(timer);
+          stopped = true;
+          clearTimeout(timer);
           await running;
         },
       };
@@ -50,6 +60,10 @@ export const backgroundWorkers: BackgroundWorker[] = [
   periodicWorker("stale-conversation-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
     const abandoned = await abandonStaleConversations(db);
     if (abandoned) logger.info({ abandoned }, "abandoned stale project conversations");
+  }),
+  periodicWorker("expired-session-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
+    const deleted = await deleteExpiredSessions(db);
+    if (deleted) logger.info({ deleted }, "deleted expired sessions");
   }),
 ];
 

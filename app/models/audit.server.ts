@@ -34,28 +34,3 @@ export async function recordAudit(sql: Queryable, entry: AuditEntry, meta: Reque
       ${meta.requestId?.slice(0, 200) ?? null}
     )`;
 }
-
-export interface AuditRow {
-  id: string;
-  organizationId: string | null;
-  actorUserId: string | null;
-  actorLabel: string;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  before: unknown;
-  after: unknown;
-  ip: string | null;
-  userAgent: string | null;
-  createdAt: Date;
-}
-
-export async function listAuditForOrganization(sql: Queryable, organizationId: string, limit = 50): Promise<AuditRow[]> {
-  return sql<AuditRow[]>`
-    select id, organization_id, actor_user_id, actor_label, action, target_type, target_id, before, after,
-           host(ip) as ip, user_agent, created_at
-    from audit_log
-    where organization_id = ${organizationId}
-    order by created_at desc
-    limit ${limit}`;
-}

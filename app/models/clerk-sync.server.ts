@@ -133,6 +133,16 @@ export async function ensureClerkIdentity(
   db: Db,
   identity: { clerkUserId: string; clerkOrganizationId: string | null; organizationRole: Role | null; organizationSlug: string | null },
 ): Promise<{ userId: string | null; organizationId: string | null; role: Role | null }> {
+  // Most requests come from someone already mirrored with the same role: answer those with one read.
+  const [known] = await db<{ userId: string; organizationId: string | null; role: Role | null }[]>`
+    select u.id as user_id, o.id as organization_id, m.role
+    from users u
+    left join organizations o on o.clerk_organization_id = ${identity.clerkOrganizationId}
+    left join memberships m on m.organization_id = o.id and m.user_id = u.id
+    where u.clerk_user_id = ${identity.clerkUserId}`;
+  if (known && (!identity.clerkOrganizationId || (known.organizationId && known.role === (identity.organizationRole ?? "member")))) {
+    return identity.clerkOrganizationId ? known : { userId: known.userId, organizationId: null, role: null };
+  }
   return db.begin(async (sql) => {
     const user = { clerkUserId: identity.clerkUserId, email: null, name: "", updatedAt: null };
     if (!identity.clerkOrganizationId) return { userId: await upsertClerkUser(sql, user), organizationId: null, role: null };

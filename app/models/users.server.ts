@@ -27,11 +27,6 @@ export async function findUserByEmail(sql: Queryable, email: string): Promise<Us
   return user;
 }
 
-export async function getUser(sql: Queryable, id: string): Promise<UserRow | undefined> {
-  const [user] = await sql<UserRow[]>`select * from users where id = ${id}`;
-  return user;
-}
-
 export type SignUpResult = { ok: true; user: UserRow; organization: OrganizationRow } | { ok: false; reason: "email_taken" };
 
 /** Creates the account, its personal organization and the owner membership, audited, in one transaction. */

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../app/lib/db.server";
+import { deleteExpiredSessions } from "../../app/models/sessions.server";
 import { signUp as signUpThroughForm } from "../support/accounts";
 import { useRouteDatabase } from "../support/route-database";
 import { location, TestClient } from "../support/remix";
@@ -154,6 +155,8 @@ describe("sessions", () => {
     await db`update sessions set created_at = now() - interval '31 days', expires_at = now() - interval '1 second' where user_id = ${userId}`;
     expect((await client.get("/api/me")).status).toBe(401);
     expect(location(await client.get("/organization"))).toMatch(/^\/signin/);
+    expect(await deleteExpiredSessions(db)).toBeGreaterThanOrEqual(1);
+    expect(await db`select 1 from sessions where user_id = ${userId}`).toHaveLength(0);
   });
 
   it("sign out ends this session only; sign out everywhere ends them all", async () => {
