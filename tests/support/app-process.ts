@@ -81,7 +81,15 @@ export async function startAppProcess(
     if (!options.waitFor) void pollUntilReady(`${baseUrl}/readyz`, exited).then(resolve, reject);
   });
   const timeout = setTimeout(() => child.kill("SIGTERM"), 60_000);
-  await ready.finally(() => clearTimeout(timeout));
+  try {
+    await ready;
+  } catch (error) {
+    // A server that never got ready leaves nothing behind: its own temporary folder goes too.
+    if (!options.dataDir) await fsp.rm(dataDir, { recursive: true, force: true });
+    throw error;
+  } finally {
+    clearTimeout(timeout);
+  }
 
   return {
     baseUrl,
