@@ -5,12 +5,12 @@ import { pathToFileURL } from "node:url";
 import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import { ConfigError, loadConfig, type Config } from "./app/lib/config.server";
-import { openDatabase } from "./app/lib/database.server";
-import { createHttpApp, type Readiness } from "./app/lib/http-app.server";
+import { openDatabase } from "./app/lib/open-database.server";
+import { createHttpApp, type Readiness } from "./app/lib/express-app.server";
 import { createLogger } from "./app/lib/logger.server";
 import { migrationStatus } from "./app/lib/migrate.server";
 import { makeGraceful } from "./app/lib/shutdown.server";
-import { backgroundWorkers, startWorkers } from "./app/lib/workers.server";
+import { backgroundWorkers, startWorkers } from "./app/jobs/workers.server";
 
 function readConfig(): Config {
   if (fs.existsSync(".env")) process.loadEnvFile(".env");

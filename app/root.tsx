@@ -13,9 +13,9 @@ import {
   useRouteLoaderData,
 } from "@remix-run/react";
 import type { ReactNode } from "react";
-import { clerkRootLoader } from "./lib/auth/clerk.server";
-import { ClerkApp } from "./lib/auth/clerk-ui";
-import { getViewer } from "./lib/auth/context.server";
+import { clerkRootLoader } from "./auth/clerk.server";
+import { ClerkApp } from "./auth/clerk-ui";
+import { getViewer } from "./auth/context.server";
 import { clerkEnabled } from "./lib/config.server";
 import { useNonce } from "./lib/nonce";
 import stylesUrl from "./styles/app.css";

@@ -1,6 +1,6 @@
 // `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database) and exits.
 import { ConfigError, loadConfig } from "../app/lib/config.server";
-import { openDatabase } from "../app/lib/database.server";
+import { openDatabase } from "../app/lib/open-database.server";
 import { createLogger } from "../app/lib/logger.server";
 
 try {

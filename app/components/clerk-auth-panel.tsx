@@ -1,4 +1,4 @@
-import { SignIn, SignUp } from "~/lib/auth/clerk-ui";
+import { SignIn, SignUp } from "~/auth/clerk-ui";
 
 /** Clerk's hosted form, with a word for visitors without JavaScript, whom it cannot serve. */
 export function ClerkAuthPanel({ mode, redirectTo }: { mode: "sign-in" | "sign-up"; redirectTo: string }) {

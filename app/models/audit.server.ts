@@ -1,12 +1,6 @@
 import net from "node:net";
 import type { Queryable } from "~/lib/db.server";
-
-/** Who asked, from where: carried from the request into every audit row. */
-export interface RequestMeta {
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-}
+import type { RequestMeta } from "~/lib/http.server";
 
 export interface AuditEntry {
   organizationId: string | null;

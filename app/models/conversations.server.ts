@@ -1,6 +1,7 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import type { Answers, QuestionKey } from "~/lib/futura";
-import { recordAudit, type RequestMeta } from "./audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 

@@ -1,9 +1,10 @@
 import crypto from "node:crypto";
 import type { Db, Queryable } from "~/lib/db.server";
 import type { Role } from "~/lib/roles";
-import { recordAudit, type RequestMeta } from "./audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
 import type { Actor } from "./organizations.server";
-import { hashToken } from "./sessions.server";
+import { hashToken, randomToken } from "~/lib/crypto.server";
 
 const INVITATION_DAYS = 7;
 
@@ -37,7 +38,7 @@ export async function createInvitation(
   meta: RequestMeta,
 ): Promise<CreateInvitationResult> {
   const email = input.email.toLowerCase();
-  const token = crypto.randomBytes(32).toString("base64url");
+  const token = randomToken();
   return db.begin(async (sql) => {
     const [member] = await sql`
       select 1 from memberships m join users u on u.id = m.user_id

@@ -1,7 +1,18 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import type { Role } from "~/lib/roles";
-import { recordAudit, type RequestMeta } from "./audit.server";
-import type { OrganizationRow } from "./users.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
+
+export interface OrganizationRow {
+  id: string;
+  name: string;
+  isPersonal: boolean;
+  clerkOrganizationId: string | null;
+  dailyCostLimitGbpMicros: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
 
 /** The person acting and the organization they act in: what every tenant-scoped model function takes. */
 export interface Actor {

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from "~/lib/db.server";
-import { recordAudit, type RequestMeta } from "./audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 

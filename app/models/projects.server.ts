@@ -2,7 +2,8 @@ import type { Db, Queryable } from "~/lib/db.server";
 import { cadenceErrors, parseTime, uniqueDays, type ProjectCreateInput, type ProjectUpdateInput } from "~/lib/project-input.server";
 import { nextScheduledAt, type Cadence, type CadenceType, type Weekday } from "~/lib/schedule.server";
 import type { FieldErrors } from "~/lib/validation";
-import { recordAudit, type RequestMeta } from "./audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 

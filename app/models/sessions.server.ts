@@ -1,5 +1,6 @@
 import crypto from "node:crypto";
 import net from "node:net";
+import { hashToken, randomToken } from "~/lib/crypto.server";
 import type { Queryable } from "~/lib/db.server";
 
 export interface SessionWithUser {
@@ -11,16 +12,12 @@ export interface SessionWithUser {
   userName: string;
 }
 
-export function hashToken(token: string): string {
-  return crypto.createHash("sha256").update(token).digest("hex");
-}
-
 /** Starts a session with a fresh random token; only its hash is stored. Returns the token for the cookie. */
 export async function createSession(
   sql: Queryable,
   input: { userId: string; organizationId: string | null; ttlDays: number; ip: string | null; userAgent: string | null },
 ): Promise<{ token: string; expiresAt: Date }> {
-  const token = crypto.randomBytes(32).toString("base64url");
+  const token = randomToken();
   const [row] = await sql<{ expiresAt: Date }[]>`
     insert into sessions (token_hash, user_id, organization_id, expires_at, ip, user_agent)
     values (

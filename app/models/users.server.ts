@@ -1,5 +1,7 @@
 import type { Db, Queryable } from "~/lib/db.server";
-import { recordAudit, type RequestMeta } from "./audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "./audit.server";
+import type { OrganizationRow } from "./organizations.server";
 
 export interface UserRow {
   id: string;
@@ -11,15 +13,9 @@ export interface UserRow {
   updatedAt: Date;
 }
 
-export interface OrganizationRow {
-  id: string;
-  name: string;
-  isPersonal: boolean;
-  clerkOrganizationId: string | null;
-  dailyCostLimitGbpMicros: number;
-  version: number;
-  createdAt: Date;
-  updatedAt: Date;
+export async function getUserProfile(sql: Queryable, userId: string): Promise<Pick<UserRow, "name" | "email"> | undefined> {
+  const [user] = await sql<Pick<UserRow, "name" | "email">[]>`select name, email from users where id = ${userId}`;
+  return user;
 }
 
 export async function findUserByEmail(sql: Queryable, email: string): Promise<UserRow | undefined> {

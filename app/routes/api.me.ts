@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { jsonResponse } from "~/lib/http.server";
 
 /** Who the API sees: the caller's user, organization and role. */

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { badRequest, methodNotAllowed, readJsonBody } from "~/lib/api.server";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { badRequest, methodNotAllowed, readJsonBody } from "~/lib/http.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, requestMeta } from "~/lib/http.server";
 import { projectCreateSchema } from "~/lib/project-input.server";

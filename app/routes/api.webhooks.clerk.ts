@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { verifyWebhook } from "@clerk/backend/webhooks";
-import { roleFromClerk } from "~/lib/auth/clerk.server";
+import { roleFromClerk } from "~/auth/clerk.server";
 import { getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse } from "~/lib/http.server";

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { FormMessage } from "~/components/form";
-import { getViewer, requireViewer } from "~/lib/auth/context.server";
+import { getViewer, requireViewer } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, requestMeta } from "~/lib/http.server";
 import { ROLE_LABELS } from "~/lib/roles";

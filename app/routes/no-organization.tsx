@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { requireViewer } from "~/lib/auth/context.server";
+import { requireViewer } from "~/auth/context.server";
 
 export const meta: MetaFunction = () => [{ title: "Choose an organization · Many Futures" }];
 

@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Field, FormMessage } from "~/components/form";
-import { requireOrgContext, requireRole } from "~/lib/auth/context.server";
+import { requireOrgContext, requireRole } from "~/auth/context.server";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";

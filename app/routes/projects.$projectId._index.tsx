@@ -5,7 +5,7 @@ import { Breadcrumbs } from "~/components/breadcrumbs";
 import { FormMessage } from "~/components/form";
 import { Markdown } from "~/components/markdown";
 import { StatusBadge } from "~/components/project-status";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { Field, FormMessage } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { projectUpdateSchema } from "~/lib/project-input.server";

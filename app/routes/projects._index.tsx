@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { StatusBadge } from "~/components/project-status";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { describeCadence, formatInZone } from "~/lib/schedule.server";
 import { cadenceOf, listProjects } from "~/models/projects.server";

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { Field, FormMessage } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
-import { requireOrgContext } from "~/lib/auth/context.server";
+import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { assembleBrief, isQuestionKey, MAX_ANSWER_LENGTH, nextQuestion, QUESTIONS, transcript, type QuestionKey } from "~/lib/futura";
 import { jsonResponse, requestMeta } from "~/lib/http.server";

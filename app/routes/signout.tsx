@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form } from "@remix-run/react";
-import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/lib/auth/clerk.server";
-import { getViewer } from "~/lib/auth/context.server";
-import { clearSessionCookie } from "~/lib/auth/session-cookie.server";
+import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/auth/clerk.server";
+import { getViewer } from "~/auth/context.server";
+import { clearSessionCookie } from "~/auth/session-cookie.server";
 import { getDb } from "~/lib/db.server";
 import { requestMeta } from "~/lib/http.server";
 import { recordAudit } from "~/models/audit.server";

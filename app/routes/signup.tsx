@@ -4,9 +4,9 @@ import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-
 import { z } from "zod";
 import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
 import { Field } from "~/components/form";
-import { getViewer } from "~/lib/auth/context.server";
-import { hashPassword } from "~/lib/auth/password.server";
-import { serializeSessionCookie } from "~/lib/auth/session-cookie.server";
+import { getViewer } from "~/auth/context.server";
+import { hashPassword } from "~/auth/password.server";
+import { serializeSessionCookie } from "~/auth/session-cookie.server";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { requestMeta } from "~/lib/http.server";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Db } from "../../app/lib/db.server";
 import { createLogger } from "../../app/lib/logger.server";
-import { periodicWorker } from "../../app/lib/workers.server";
+import { periodicWorker } from "../../app/jobs/workers.server";
 
 const context = { db: {} as Db, directUrl: "", logger: createLogger("silent") };
 

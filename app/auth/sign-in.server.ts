@@ -1,41 +1,17 @@
 import type { Db } from "~/lib/db.server";
-import { recordAudit, type RequestMeta } from "~/models/audit.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { recordAudit } from "~/models/audit.server";
+import { signInRetryAfter } from "~/models/sign-in-attempts.server";
 import { listMembershipsForUser } from "~/models/organizations.server";
 import { createSession } from "~/models/sessions.server";
 import { findUserByEmail } from "~/models/users.server";
 import { verifyAgainstDecoy, verifyPassword } from "./password.server";
 
-export const SIGN_IN_WINDOW_MINUTES = 15;
-export const MAX_FAILURES_PER_EMAIL = 5;
-export const MAX_FAILURES_PER_IP = 20;
 
 export type SignInResult =
   | { ok: true; token: string; expiresAt: Date; userId: string }
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
-
-/**
- * Counts recent failures for this email and for this address. Failures are audit rows, so every instance
- * sharing the database sees the same counts.
- */
-async function throttle(db: Db, email: string, ip: string | null): Promise<number | null> {
-  const [row] = await db<{ emailFailures: number; ipFailures: number; retryAfter: number | null }[]>`
-    with recent as (
-      select created_at, target_id, host(ip) as ip from audit_log
-      where action = 'auth.sign_in_failed'
-        and created_at > now() - make_interval(mins => ${SIGN_IN_WINDOW_MINUTES})
-        and (target_id = ${email} or ip = ${ip}::inet)
-    )
-    select
-      count(*) filter (where target_id = ${email})::int as email_failures,
-      count(*) filter (where ip = ${ip})::int as ip_failures,
-      ceil(extract(epoch from min(created_at) + make_interval(mins => ${SIGN_IN_WINDOW_MINUTES}) - now()))::int as retry_after
-    from recent`;
-  if (row.emailFailures >= MAX_FAILURES_PER_EMAIL || row.ipFailures >= MAX_FAILURES_PER_IP) {
-    return Math.max(1, row.retryAfter ?? SIGN_IN_WINDOW_MINUTES * 60);
-  }
-  return null;
-}
 
 /**
  * Checks an email and password and starts a session in the person's organization. Unknown emails and wrong
@@ -48,7 +24,7 @@ export async function signInWithPassword(
 ): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
   const ip = meta.ip && /^[0-9a-fA-F:.]+$/.test(meta.ip) ? meta.ip : null;
-  const retryAfterSeconds = await throttle(db, email, ip);
+  const retryAfterSeconds = await signInRetryAfter(db, email, ip);
   if (retryAfterSeconds !== null) return { ok: false, reason: "rate_limited", retryAfterSeconds };
 
   const user = await findUserByEmail(db, email);

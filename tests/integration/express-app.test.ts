@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { RequestHandler } from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHttpApp, type Readiness } from "../../app/lib/http-app.server";
+import { createHttpApp, type Readiness } from "../../app/lib/express-app.server";
 import { createLogger } from "../../app/lib/logger.server";
 import { get, listen } from "../support/http";
 

@@ -1,7 +1,7 @@
 import { abandonStaleConversations } from "~/models/conversations.server";
 import { deleteExpiredSessions } from "~/models/sessions.server";
-import type { Db } from "./db.server";
-import type { Logger } from "./logger.server";
+import type { Db } from "~/lib/db.server";
+import type { Logger } from "~/lib/logger.server";
 
 export interface WorkerContext {
   db: Db;

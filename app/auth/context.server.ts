@@ -6,6 +6,7 @@ import type { Role } from "~/lib/roles";
 import { ensureClerkIdentity } from "~/models/clerk-sync.server";
 import { findMembership, listMembershipsForUser, type Actor, type MembershipSummary } from "~/models/organizations.server";
 import { findSession, setSessionOrganization } from "~/models/sessions.server";
+import { getUserProfile } from "~/models/users.server";
 import { readClerkIdentity } from "./clerk.server";
 import { readSessionToken } from "./session-cookie.server";
 
@@ -61,7 +62,7 @@ async function clerkViewer(request: Request): Promise<Viewer | null> {
   const mirrored = await ensureClerkIdentity(db, identity);
   if (!mirrored.userId) return null;
   const organization = mirrored.organizationId ? ((await findMembership(db, mirrored.organizationId, mirrored.userId)) ?? null) : null;
-  const [user] = await db<{ name: string; email: string | null }[]>`select name, email from users where id = ${mirrored.userId}`;
+  const user = await getUserProfile(db, mirrored.userId);
   return {
     provider: "clerk",
     userId: mirrored.userId,
