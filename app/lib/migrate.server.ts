@@ -65,21 +65,26 @@ export interface MigrationResult {
 /**
  * Applies pending migrations in order, each in its own transaction that also records it. Every transaction
  * first takes a transaction-scoped advisory lock and re-reads what is applied, so instances starting together
- * queue up and each migration runs exactly once.
+ * queue up and each migration runs exactly once. Nothing here outlives a transaction (no session lock, no SET, no
+ * prepared statement the caller did not allow), so it runs the same through a transaction pooler.
  */
 export async function migrate(db: Db, migrations: Migration[]): Promise<MigrationResult> {
   const applied: string[] = [];
   for (;;) {
     const next = await db.begin(async (tx) => {
       await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK_KEY.toString()}::bigint)`;
-      await tx`
-        create table if not exists schema_migrations (
-          version integer primary key,
-          name text not null,
-          checksum text not null,
-          applied_at timestamptz not null default now()
-        )`;
-      await tx`alter table schema_migrations enable row level security`;
+      // Created under the lock, so two first starts never race to create it.
+      const [{ exists }] = await tx`select to_regclass('schema_migrations') is not null as exists`;
+      if (!exists) {
+        await tx`
+          create table schema_migrations (
+            version integer primary key,
+            name text not null,
+            checksum text not null,
+            applied_at timestamptz not null default now()
+          )`;
+        await tx`alter table schema_migrations enable row level security`;
+      }
       const done = await tx<AppliedMigration[]>`select version, name, checksum from schema_migrations order by version`;
       verifyApplied(done, migrations);
       const pending = migrations.find((m) => !done.some((row) => row.version === m.version));
