@@ -6,6 +6,7 @@ import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
 import { ConfigError, loadConfig, type Config } from "./app/lib/config.server";
 import { openDatabase } from "./app/lib/open-database.server";
+import { openNotificationListener, setNotificationListener } from "./app/lib/notifications.server";
 import { createHttpApp, type Readiness } from "./app/lib/express-app.server";
 import { createLogger } from "./app/lib/logger.server";
 import { migrationStatus } from "./app/lib/migrate.server";
@@ -31,7 +32,13 @@ const runsWeb = config.APP_ROLE !== "worker";
 const runsWorkers = config.APP_ROLE !== "web";
 
 let shuttingDown = false;
-const database = await openDatabase(config, logger);
+const database = await openDatabase(config, logger).catch((error: unknown) => {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+});
+const notifications = openNotificationListener({ directUrl: database.directUrl, logger });
+setNotificationListener(notifications);
 const workers = runsWorkers
   ? await startWorkers(backgroundWorkers, { db: database.db, directUrl: database.directUrl, logger })
   : undefined;
@@ -89,6 +96,7 @@ async function shutdown(signal: string) {
     await web?.close(config.SHUTDOWN_TIMEOUT_MS);
     clearInterval(keepAlive);
     await workers?.stop();
+    await notifications.close();
     await database.close();
     logger.info("shut down cleanly");
     process.exit(0);

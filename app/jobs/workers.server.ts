@@ -5,7 +5,8 @@ import type { Logger } from "~/lib/logger.server";
 
 export interface WorkerContext {
   db: Db;
-  directUrl: string;
+  /** Null when only a transaction pooler is configured: LISTEN is then unavailable (see notifications.server). */
+  directUrl: string | null;
   logger: Logger;
 }
 
