@@ -2,6 +2,7 @@ import crypto from "node:crypto";
 import postgres from "postgres";
 import { inject } from "vitest";
 import { createDb, type Db } from "../../app/lib/db.server";
+import { throughPooler } from "./pgbouncer";
 import { databaseUrl } from "./postgres-server";
 
 export interface TestDatabase {
@@ -33,4 +34,9 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
       await admin.end({ timeout: 5 });
     },
   };
+}
+
+/** The same database through the test run's transaction-mode PgBouncer (Supabase's port 6543 stands in for it). */
+export function throughTestPooler(url: string): string {
+  return throughPooler(url, inject("poolerAddress"));
 }

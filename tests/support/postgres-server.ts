@@ -16,6 +16,55 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
+export const SUPABASE_API_ROLES = ["anon", "authenticated", "service_role"] as const;
+
+const DUPLICATE_OBJECT = "42710";
+const UNIQUE_VIOLATION = "23505";
+
+/**
+ * Supabase's roles, as its image creates them: `anon` and `authenticated` (what its REST API runs browser requests
+ * as), `service_role` (bypasses row level security), and `authenticator` (logs in, then becomes one of them). Roles
+ * belong to the whole server, so they are made once, idempotently, even when another run on a shared
+ * TEST_DATABASE_URL makes them at the same moment. The admin role must be able to SET ROLE to them, as Supabase's
+ * `postgres` can, for the tests that act as them.
+ */
+async function ensureSupabaseRoles(admin: postgres.Sql): Promise<void> {
+  const [me] = await admin`
+    select current_user as name, rolsuper as superuser, rolcreaterole as createrole
+    from pg_roles where rolname = current_user`;
+  const wanted: [string, string][] = [
+    ["anon", "nologin noinherit"],
+    ["authenticated", "nologin noinherit"],
+    ["service_role", me.superuser ? "nologin noinherit bypassrls" : "nologin noinherit"],
+    ["authenticator", "login noinherit"],
+  ];
+  const existing = new Set(
+    (await admin`select rolname from pg_roles where rolname in ${admin(wanted.map(([name]) => name))}`).map((r) => r.rolname),
+  );
+  const missing = wanted.filter(([name]) => !existing.has(name));
+  if (missing.length && !me.superuser && !me.createrole) {
+    throw new Error(
+      `The test database role ${me.name} cannot create Supabase's roles (${missing.map(([name]) => name).join(", ")}), ` +
+        "which the tests need. Give it CREATEROLE, or create them once as a superuser:\n" +
+        missing.map(([name, options]) => `  create role ${name} ${options};`).join("\n"),
+    );
+  }
+  for (const [name, options] of missing) {
+    await admin.unsafe(`create role ${name} ${options}`).catch((error: { code?: string }) => {
+      if (error.code !== DUPLICATE_OBJECT && error.code !== UNIQUE_VIOLATION) throw error;
+    });
+  }
+  if (missing.some(([name]) => name === "authenticator")) {
+    await admin.unsafe("grant anon, authenticated, service_role to authenticator");
+  }
+  if (!me.superuser) {
+    for (const role of ["anon", "authenticated"]) {
+      const [{ can }] = await admin`select pg_has_role(current_user, ${role}, 'SET') as can`;
+      if (!can) await admin.unsafe(`grant ${role} to current_user with set true`);
+    }
+  }
+}
+
 export function databaseUrl(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
@@ -48,8 +97,15 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   const templateDatabase = `mf_template_${process.pid}_${Date.now()}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await ensureSupabaseRoles(admin);
   await admin.unsafe(`create database ${templateDatabase}`);
   const template = createDb(databaseUrl(adminUrl, templateDatabase), { max: 1 });
+  // As Supabase sets up `public` (supabase/postgres, 00000000000000-initial-schema.sql), before anything is created.
+  await template.unsafe(`
+    grant usage on schema public to ${SUPABASE_API_ROLES.join(", ")};
+    alter default privileges in schema public grant all on tables to ${SUPABASE_API_ROLES.join(", ")};
+    alter default privileges in schema public grant all on functions to ${SUPABASE_API_ROLES.join(", ")};
+    alter default privileges in schema public grant all on sequences to ${SUPABASE_API_ROLES.join(", ")};`);
   await migrate(template, await readMigrations());
   await template.end({ timeout: 5 });
 
