@@ -98,3 +98,53 @@ export async function startPgBouncer(serverUrl: string, options: { poolSize?: nu
     },
   };
 }
+
+export interface PoolerLoad {
+  /** Stops the load and resolves with how many transactions it committed. */
+  stop(): Promise<number>;
+}
+
+// Runs in its own process: `clients` connections, more than the pooler has server connections, each committing short
+// transactions back to back, so every server connection is in use and newcomers queue in PgBouncer.
+const LOAD_SCRIPT = `
+import postgres from "postgres";
+const [url, clients] = [process.env.LOAD_URL, Number(process.env.LOAD_CLIENTS)];
+const sql = postgres(url, { max: clients, prepare: false, onnotice: () => {} });
+let committed = 0;
+let stopping = false;
+process.on("SIGTERM", () => (stopping = true));
+await Promise.all(Array.from({ length: clients }, async () => {
+  while (!stopping) {
+    await sql.begin((tx) => tx\`select pg_sleep(0.02)\`);
+    committed++;
+    if (committed === clients) console.log("busy");
+  }
+}));
+await sql.end({ timeout: 5 });
+console.log(JSON.stringify({ committed }));
+`;
+
+/** Another process keeping the pooler busy with `url`'s database until stopped. */
+export async function startPoolerLoad(url: string, clients = 8): Promise<PoolerLoad> {
+  const child = spawn(process.execPath, ["--input-type=module", "-e", LOAD_SCRIPT], {
+    env: { PATH: process.env.PATH, LOAD_URL: url, LOAD_CLIENTS: String(clients) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", () => output.includes("busy") && resolve());
+    void exited.then((code) => reject(new Error(`the load process exited with ${code}:\n${output}`)));
+  });
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      const code = await exited;
+      const last = output.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !last.startsWith("{")) throw new Error(`the load process failed (exit ${code}):\n${output}`);
+      return (JSON.parse(last) as { committed: number }).committed;
+    },
+  };
+}
