@@ -127,7 +127,7 @@ console.log(JSON.stringify({ committed }));
 /** Another process keeping the pooler busy with `url`'s database until stopped. */
 export async function startPoolerLoad(url: string, clients = 8): Promise<PoolerLoad> {
   const child = spawn(process.execPath, ["--input-type=module", "-e", LOAD_SCRIPT], {
-    env: { PATH: process.env.PATH, LOAD_URL: url, LOAD_CLIENTS: String(clients) },
+    env: { PATH: process.env.PATH, NODE_ENV: "test", LOAD_URL: url, LOAD_CLIENTS: String(clients) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
