@@ -104,8 +104,8 @@ export interface PoolerLoad {
   stop(): Promise<number>;
 }
 
-// Runs in its own process: `clients` connections, more than the pooler has server connections, each committing short
-// transactions back to back, so every server connection is in use and newcomers queue in PgBouncer.
+// Runs in its own process: `clients` connections, more than the pooler's five server connections, each committing
+// short transactions back to back, so every server connection is in use and newcomers queue in PgBouncer.
 const LOAD_SCRIPT = `
 import postgres from "postgres";
 const [url, clients] = [process.env.LOAD_URL, Number(process.env.LOAD_CLIENTS)];
@@ -115,7 +115,7 @@ let stopping = false;
 process.on("SIGTERM", () => (stopping = true));
 await Promise.all(Array.from({ length: clients }, async () => {
   while (!stopping) {
-    await sql.begin((tx) => tx\`select pg_sleep(0.02)\`);
+    await sql.begin((tx) => tx\`select pg_sleep(0.05)\`);
     committed++;
     if (committed === clients) console.log("busy");
   }
@@ -125,7 +125,7 @@ console.log(JSON.stringify({ committed }));
 `;
 
 /** Another process keeping the pooler busy with `url`'s database until stopped. */
-export async function startPoolerLoad(url: string, clients = 8): Promise<PoolerLoad> {
+export async function startPoolerLoad(url: string, clients = 7): Promise<PoolerLoad> {
   const child = spawn(process.execPath, ["--input-type=module", "-e", LOAD_SCRIPT], {
     env: { PATH: process.env.PATH, NODE_ENV: "test", LOAD_URL: url, LOAD_CLIENTS: String(clients) },
     stdio: ["ignore", "pipe", "pipe"],
