@@ -35,22 +35,30 @@ async function ensureSupabaseRoles(admin: postgres.Sql): Promise<void> {
   const wanted: [string, string][] = [
     ["anon", "nologin noinherit"],
     ["authenticated", "nologin noinherit"],
-    ["service_role", me.superuser ? "nologin noinherit bypassrls" : "nologin noinherit"],
+    ["service_role", "nologin noinherit bypassrls"],
     ["authenticator", "login noinherit"],
   ];
+  const setUp = [
+    ...wanted.map(([name, options]) => `create role ${name} ${options};`),
+    "grant anon, authenticated, service_role to authenticator;",
+    `grant anon, authenticated to ${me.name};`,
+  ];
+  const cannot = (what: string) =>
+    new Error(
+      `The test database role ${me.name} ${what}, which the tests need. Give it CREATEROLE, or run this once as a ` +
+        `superuser:\n${setUp.map((line) => `  ${line}`).join("\n")}`,
+    );
   const existing = new Set(
     (await admin`select rolname from pg_roles where rolname in ${admin(wanted.map(([name]) => name))}`).map((r) => r.rolname),
   );
   const missing = wanted.filter(([name]) => !existing.has(name));
   if (missing.length && !me.superuser && !me.createrole) {
-    throw new Error(
-      `The test database role ${me.name} cannot create Supabase's roles (${missing.map(([name]) => name).join(", ")}), ` +
-        "which the tests need. Give it CREATEROLE, or create them once as a superuser:\n" +
-        missing.map(([name, options]) => `  create role ${name} ${options};`).join("\n"),
-    );
+    throw cannot(`cannot create Supabase's roles (${missing.map(([name]) => name).join(", ")})`);
   }
   for (const [name, options] of missing) {
-    await admin.unsafe(`create role ${name} ${options}`).catch((error: { code?: string }) => {
+    // Only a superuser may hand out BYPASSRLS; the tests do not rely on it.
+    const granted = me.superuser ? options : options.replace(" bypassrls", "");
+    await admin.unsafe(`create role ${name} ${granted}`).catch((error: { code?: string }) => {
       if (error.code !== DUPLICATE_OBJECT && error.code !== UNIQUE_VIOLATION) throw error;
     });
   }
@@ -60,7 +68,10 @@ async function ensureSupabaseRoles(admin: postgres.Sql): Promise<void> {
   if (!me.superuser) {
     for (const role of ["anon", "authenticated"]) {
       const [{ can }] = await admin`select pg_has_role(current_user, ${role}, 'SET') as can`;
-      if (!can) await admin.unsafe(`grant ${role} to current_user with set true`);
+      if (can) continue;
+      await admin.unsafe(`grant ${role} to current_user with inherit false, set true`).catch(() => {
+        throw cannot(`cannot SET ROLE ${role}`);
+      });
     }
   }
 }
