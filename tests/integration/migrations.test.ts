@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDb } from "../../app/lib/db.server";
 import { migrate, migrationStatus, MigrationError, readMigrations } from "../../app/lib/migrate.server";
-import { createTestDatabase, type TestDatabase } from "../support/database";
+import { createTestDatabase, throughTestPooler, type TestDatabase } from "../support/database";
 
 const opened: TestDatabase[] = [];
 async function emptyDatabase() {
@@ -45,11 +45,15 @@ describe("migrations", () => {
     expect(count).toBe(migrations.length);
   });
 
-  it("lets two migrators start together and applies each migration once", async () => {
-    const { url } = await emptyDatabase();
+  it.each([
+    ["directly", false],
+    ["through a transaction pooler, prepared statements off", true],
+  ])("lets two migrators start together and applies each migration once, %s", async (_how, pooled) => {
+    const database = await emptyDatabase();
+    const url = pooled ? throughTestPooler(database.url) : database.url;
     const migrations = await readMigrations();
-    const a = createDb(url, { max: 1 });
-    const b = createDb(url, { max: 1 });
+    const a = createDb(url, { max: 1, pooled });
+    const b = createDb(url, { max: 1, pooled });
     try {
       const [fromA, fromB] = await Promise.all([migrate(a, migrations), migrate(b, migrations)]);
       expect([...fromA.applied, ...fromB.applied].sort()).toEqual(migrations.map((m) => m.file).sort());
