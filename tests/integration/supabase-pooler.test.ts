@@ -1,5 +1,5 @@
 import fs from "node:fs/promises";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { ConfigError, loadConfig } from "../../app/lib/config.server";
 import { createDb, probeTransactionPooler } from "../../app/lib/db.server";
 import { createLogger } from "../../app/lib/logger.server";
@@ -7,7 +7,7 @@ import { readMigrations } from "../../app/lib/migrate.server";
 import { openDatabase } from "../../app/lib/open-database.server";
 import { startAppProcess, type AppProcess } from "../support/app-process";
 import { createTestDatabase, throughTestPooler, type TestDatabase } from "../support/database";
-import { startPoolerLoad, type PoolerLoad } from "../support/pgbouncer";
+import { startPgBouncer, startPoolerLoad, throughPooler, type PoolerLoad } from "../support/pgbouncer";
 
 // Supabase's transaction pooler (port 6543) is played by a real PgBouncer in transaction mode (tests/support/pgbouncer.ts).
 const logger = createLogger("silent");
@@ -42,6 +42,16 @@ describe("detecting a transaction pooler", () => {
   it("finds none on a direct connection", async () => {
     const { url } = await emptyDatabase();
     expect(await probeTransactionPooler(url)).toEqual({ transactionPooler: false });
+  });
+
+  it("finds none behind a session pooler (Supabase's port 5432), which DATABASE_DIRECT_URL may name", async () => {
+    const { url } = await emptyDatabase();
+    const sessionPooler = await startPgBouncer(inject("adminDatabaseUrl"), { poolMode: "session" });
+    try {
+      expect(await probeTransactionPooler(throughPooler(url, sessionPooler.address))).toEqual({ transactionPooler: false });
+    } finally {
+      await sessionPooler.stop();
+    }
   });
 
   it("finds PgBouncer in transaction mode, idle and while another process keeps it busy", async () => {

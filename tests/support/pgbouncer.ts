@@ -25,11 +25,14 @@ export function throughPooler(url: string, address: string): string {
 const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
 
 /**
- * A real PgBouncer in transaction mode in front of the server `serverUrl` names, standing in for Supabase's
- * Supavisor on port 6543: every database on that server, for `serverUrl`'s user, with a small server pool so that
- * concurrent clients really share server connections.
+ * A real PgBouncer in front of the server `serverUrl` names: in transaction mode (the default) it stands in for
+ * Supabase's Supavisor on port 6543, in session mode for its port 5432. Every database on that server, for
+ * `serverUrl`'s user, with a small server pool so that concurrent clients really share server connections.
  */
-export async function startPgBouncer(serverUrl: string, options: { poolSize?: number } = {}): Promise<RunningPgBouncer> {
+export async function startPgBouncer(
+  serverUrl: string,
+  options: { poolSize?: number; poolMode?: "transaction" | "session" } = {},
+): Promise<RunningPgBouncer> {
   if (!fs.existsSync(PGBOUNCER_BIN)) {
     throw new Error(
       `PgBouncer is not installed at ${PGBOUNCER_BIN}: the pooler tests need it. Install Debian's package with ` +
@@ -57,7 +60,7 @@ export async function startPgBouncer(serverUrl: string, options: { poolSize?: nu
       "unix_socket_dir =",
       `auth_type = ${password ? "scram-sha-256" : "trust"}`,
       `auth_file = ${authFile}`,
-      "pool_mode = transaction",
+      `pool_mode = ${options.poolMode ?? "transaction"}`,
       `default_pool_size = ${options.poolSize ?? 5}`,
       "max_client_conn = 1000",
       // Test databases come and go; a dropped one must not linger as a pool.
