@@ -108,7 +108,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   const templateDatabase = `mf_template_${process.pid}_${Date.now()}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await ensureSupabaseRoles(admin);
+  await ensureSupabaseRoles(admin).catch(async (error: unknown) => {
+    await admin.end({ timeout: 5 });
+    await stopServer();
+    throw error;
+  });
   await admin.unsafe(`create database ${templateDatabase}`);
   const template = createDb(databaseUrl(adminUrl, templateDatabase), { max: 1 });
   // As Supabase sets up `public` (supabase/postgres, 00000000000000-initial-schema.sql), before anything is created.
