@@ -3,7 +3,8 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Field, FormMessage } from "~/components/form";
 import { requireOrgContext, requireRole } from "~/auth/context.server";
-import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { absoluteUrl } from "~/lib/app-url.server";
+import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { getLogger } from "~/lib/logger.server";
@@ -69,7 +70,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
           { status: 400 },
         );
       }
-      const inviteLink = new URL(`/invitations/${result.token}`, getConfig().APP_URL ?? request.url).toString();
+      const inviteLink = absoluteUrl(`/invitations/${result.token}`);
       // Until email delivery exists the link is shown to the inviter and written to the log.
       getLogger().info({ invitationId: result.invitation.id, email: input.email, inviteLink }, "invitation created");
       return { intent: "invite", inviteLink, invitedEmail: input.email } satisfies ActionData;
