@@ -24,6 +24,7 @@ const trustProxy = z
 const appUrl = z
   .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL such as https://example.com" })
   .refine((value) => {
+    if (!URL.canParse(value)) return true; // z.url() has named the problem already
     const url = new URL(value);
     return url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
   }, "must be an origin such as https://example.com, with no path, query or credentials")

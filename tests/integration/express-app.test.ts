@@ -41,6 +41,16 @@ async function start(
   return listen(server);
 }
 
+function directives(header: unknown): Record<string, string[]> {
+  return Object.fromEntries(
+    String(header)
+      .split(";")
+      .map((part) => part.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...values]) => [name, values]),
+  );
+}
+
 const page: RequestHandler = (_req, res) => {
   res.type("html").send(`<!doctype html><p>${"Many futures. ".repeat(200)}</p>`);
 };
@@ -81,6 +91,35 @@ describe("the HTTP layer", () => {
     expect(a.headers["x-content-type-options"]).toBe("nosniff");
     expect(a.headers["strict-transport-security"]).toContain("max-age=");
     expect(a.headers["x-powered-by"]).toBeUndefined();
+  });
+
+  it("keeps the CSP to this origin and the nonce when Clerk is off", async () => {
+    const csp = directives((await get(`${await start(page)}/`)).headers["content-security-policy"]);
+    expect(csp["script-src"]).toEqual(["'strict-dynamic'", expect.stringMatching(/^'nonce-[A-Za-z0-9+/=]+'$/)]);
+    expect(csp["connect-src"]).toEqual(["'self'"]);
+    expect(csp["img-src"]).toEqual(["'self'", "data:"]);
+    expect(csp["frame-src"]).toBeUndefined();
+    expect(csp["worker-src"]).toBeUndefined();
+    expect(csp["default-src"]).toEqual(["'self'"]);
+  });
+
+  it("lets in what Clerk's UI needs in Clerk mode, and nothing more", async () => {
+    const publishableKey = `pk_live_${Buffer.from("clerk.futures.example$").toString("base64")}`;
+    const base = await start(page, undefined, { clerkPublishableKey: publishableKey });
+    const csp = directives((await get(`${base}/`)).headers["content-security-policy"]);
+    expect(csp["script-src"]).toEqual([
+      "'strict-dynamic'",
+      expect.stringMatching(/^'nonce-/),
+      "https://clerk.futures.example",
+      "https://challenges.cloudflare.com",
+    ]);
+    expect(csp["connect-src"]).toEqual(["'self'", "https://clerk.futures.example"]);
+    expect(csp["img-src"]).toEqual(["'self'", "data:", "https://img.clerk.com"]);
+    expect(csp["frame-src"]).toEqual(["'self'", "https://challenges.cloudflare.com"]);
+    expect(csp["worker-src"]).toEqual(["'self'", "blob:"]);
+    expect(csp["default-src"]).toEqual(["'self'"]);
+    expect(csp["form-action"]).toEqual(["'self'"]);
+    expect(csp["frame-ancestors"]).toEqual(["'self'"]);
   });
 
   it("caches fingerprinted assets for a year and other public files briefly", async () => {
