@@ -7,7 +7,6 @@ import { absoluteUrl } from "~/lib/app-url.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
-import { getLogger } from "~/lib/logger.server";
 import { canInvite, canManageMembers, ROLE_LABELS, ROLES } from "~/lib/roles";
 import { emailField, formValues, parseWith } from "~/lib/validation";
 import { createInvitation, listPendingInvitations, revokeInvitation } from "~/models/invitations.server";
@@ -71,8 +70,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
         );
       }
       const inviteLink = absoluteUrl(`/invitations/${result.token}`);
-      // Until email delivery exists the link is shown to the inviter and written to the log.
-      getLogger().info({ invitationId: result.invitation.id, email: input.email, inviteLink }, "invitation created");
       return { intent: "invite", inviteLink, invitedEmail: input.email } satisfies ActionData;
     }
     case "revoke": {
