@@ -94,8 +94,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       referrerPolicy: { policy: "strict-origin-when-cross-origin" },
     }),
   );
-  app.use(rejectMalformedRequests());
-
+  // Probes first: a load balancer's health check may be HTTP/1.0 with no Host, which the guards would refuse.
   app.get("/healthz", (_req, res) => {
     res.set("Cache-Control", "no-store").json({ status: "ok" });
   });
@@ -106,6 +105,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       .set("Cache-Control", "no-store")
       .json({ status: readiness.ready ? "ready" : "not ready", checks: readiness.checks });
   });
+  app.use(rejectMalformedRequests());
 
   app.use(compression({ filter: shouldCompress }));
   app.use(csrfGuard({ appOrigin: options.appOrigin, logger: options.logger }));

@@ -119,7 +119,8 @@ function problemWithRequest(req: express.Request): { status: number; message: st
   // Origin-form only: `GET http://host/ HTTP/1.1` (absolute form, for proxies) and `GET *` (OPTIONS only) are not ours.
   if (!req.url.startsWith("/")) return { status: 400, message: "The request target must be a path starting with /." };
   const host = req.get("host");
-  if (host === undefined || !isValidHost(host)) return { status: 400, message: "The Host header is not a valid host name." };
+  if (host === undefined) return { status: 400, message: "A Host header is required." };
+  if (!isValidHost(host)) return { status: 400, message: "The Host header is not a valid host name." };
   const forwardedHosts = listValues(req.get("x-forwarded-host"));
   if (forwardedHosts && !forwardedHosts.every(isValidHost)) {
     return { status: 400, message: "The X-Forwarded-Host header is not a valid host name." };

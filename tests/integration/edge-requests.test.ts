@@ -92,6 +92,13 @@ describe("bad requests get a 4xx at the edge, never a 500", () => {
     expect(res.body).toContain("Host");
   });
 
+  it("without a Host (HTTP/1.0) only the probes answer", async () => {
+    expect((await sendRaw(app.port, ["GET /healthz HTTP/1.0"])).status).toBe(200);
+    const page = await sendRaw(app.port, ["GET /projects HTTP/1.0"]);
+    expect(page.status).toBe(400);
+    expect(page.body).toContain("Host header is required");
+  });
+
   it.each([
     ["X-Forwarded-Host", "exa mple.test"],
     ["X-Forwarded-Host", "good.test, bad/host"],
