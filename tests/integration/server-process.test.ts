@@ -37,6 +37,9 @@ describe("the server process", () => {
     expect(home.status).toBe(200);
     expect(home.body).toContain("<h1");
     expect(home.body).toContain("Many Futures");
+    // Production without APP_URL still starts, and says where its links will point.
+    const warning = app.output.find((line) => line.includes("APP_URL is not set"));
+    expect(JSON.parse(warning!)).toMatchObject({ level: "warn", appUrl: `http://localhost:${new URL(app.baseUrl).port}` });
   });
 
   it("answers an unknown path with a helpful 404 page and no internals", async () => {
