@@ -127,6 +127,14 @@ describe("bad requests get a 4xx at the edge, never a 500", () => {
     expect(page.headers["content-type"]).toMatch(/^text\/html/);
   });
 
+  it("a method an API route has no function for is a readable JSON 405 with the route's Allow", async () => {
+    const res = await send(`${app.baseUrl}/api/me`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe("GET, HEAD");
+    expect(res.headers["x-remix-error"]).toBeUndefined();
+    expect(JSON.parse(res.body)).toEqual({ error: "POST is not allowed here. Use GET, HEAD." });
+  });
+
   it("X-Forwarded-For: 1:2 from a trusted proxy is a failed sign-in, recorded with the connection's address", async () => {
     const trusting = await start({ trustProxy: 1 });
     const email = `nobody-${crypto.randomBytes(4).toString("hex")}@example.com`;

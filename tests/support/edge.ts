@@ -63,7 +63,10 @@ export function send(
   options: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<SentResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? "GET", headers: options.headers, agent: false }, (res) => {
+    const headers = { ...options.headers };
+    // Node sends GET and DELETE bodies without a length unless told: the server would read them as a next request.
+    if (options.body !== undefined) headers["Content-Length"] = String(Buffer.byteLength(options.body));
+    const req = http.request(url, { method: options.method ?? "GET", headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
