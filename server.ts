@@ -2,13 +2,14 @@ import fs from "node:fs";
 import { createServer } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { createRequestHandler } from "@remix-run/express";
 import type { ServerBuild } from "@remix-run/node";
+import { appOrigin } from "./app/lib/app-url.server";
 import { ConfigError, loadConfig, type Config } from "./app/lib/config.server";
 import { openDatabase } from "./app/lib/open-database.server";
 import { openNotificationListener, setNotificationListener } from "./app/lib/notifications.server";
 import { createHttpApp, type Readiness } from "./app/lib/express-app.server";
 import { createLogger } from "./app/lib/logger.server";
+import { createRemixHandler } from "./app/lib/remix-handler.server";
 import { migrationStatus } from "./app/lib/migrate.server";
 import { makeGraceful } from "./app/lib/shutdown.server";
 import { backgroundWorkers, startWorkers } from "./app/jobs/workers.server";
@@ -28,6 +29,12 @@ function readConfig(): Config {
 
 const config = readConfig();
 const logger = createLogger(config.LOG_LEVEL);
+if (config.NODE_ENV === "production" && !config.APP_URL) {
+  logger.warn(
+    { appUrl: appOrigin(config) },
+    "APP_URL is not set: links in invitations and emails point to this default. Set APP_URL to the app's public address.",
+  );
+}
 const runsWeb = config.APP_ROLE !== "worker";
 const runsWorkers = config.APP_ROLE !== "web";
 
@@ -63,16 +70,10 @@ async function startWeb() {
   const app = createHttpApp({
     logger,
     checkReadiness,
-    production: config.NODE_ENV === "production",
-    handler: createRequestHandler({
-      build,
-      mode: config.NODE_ENV,
-      getLoadContext: (req, res) => ({
-        requestId: req.requestId,
-        cspNonce: res.locals.cspNonce as string,
-        clientIp: req.ip ?? null,
-      }),
-    }),
+    trustProxy: config.TRUST_PROXY,
+    appOrigin: config.APP_URL,
+    clerkPublishableKey: config.CLERK_PUBLISHABLE_KEY,
+    handler: createRemixHandler(build, config.NODE_ENV),
   });
   const server = createServer(app);
   const graceful = makeGraceful(server);

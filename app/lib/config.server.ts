@@ -11,9 +11,40 @@ const port = (fallback: number) =>
 const booleanFlag = (fallback: boolean) =>
   z.stringbool({ error: 'must be "true" or "false"' }).default(fallback);
 
+/** `false` (the default), `true` (trust every proxy: only when nothing can reach the app but your proxies) or a hop count. */
+const trustProxy = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(true|false|\d{1,2})$/, 'must be "false", "true" or the number of proxies in front of the app, such as 1')
+  .transform((value) => (value === "true" ? true : value === "false" || value === "0" ? false : Number(value)))
+  .default(false);
+
+/** The app's public origin: absolute links are built from it, and it is the one origin allowed to post forms. */
+const appUrl = z
+  .url({ protocol: /^https?$/, error: "must be an absolute http(s) URL such as https://example.com" })
+  .refine((value) => {
+    if (!URL.canParse(value)) return true; // z.url() has named the problem already
+    const url = new URL(value);
+    return url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+  }, "must be an origin such as https://example.com, with no path, query or credentials")
+  .transform((value) => new URL(value).origin);
+
 const postgresUrl = z
   .url({ error: "must be a postgres:// or postgresql:// URL" })
   .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
+
+/**
+ * The host of the Clerk instance's frontend API, which a publishable key carries: `pk_test_` or `pk_live_`
+ * followed by base64 of `<host>$`. Undefined when the key does not decode to a host name.
+ */
+export function clerkFrontendApiHost(publishableKey: string): string | undefined {
+  const encoded = /^pk_(?:test|live)_([A-Za-z0-9+/=_-]+)$/.exec(publishableKey)?.[1];
+  if (!encoded) return undefined;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const host = decoded.endsWith("$") ? decoded.slice(0, -1) : "";
+  return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host) ? host.toLowerCase() : undefined;
+}
 
 /** Every setting the app reads from the environment; `.env.example` documents each one. */
 export const configSchema = z
@@ -22,7 +53,8 @@ export const configSchema = z
   HOST: z.string().min(1).default("0.0.0.0"),
   PORT: port(3000),
   APP_ROLE: z.enum(["all", "web", "worker"]).default("all"),
-  APP_URL: z.url({ error: "must be an absolute URL such as https://example.com" }).optional(),
+  APP_URL: appUrl.optional(),
+  TRUST_PROXY: trustProxy,
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DATABASE_URL: postgresUrl.optional(),
@@ -43,6 +75,9 @@ export const configSchema = z
   CLERK_API_URL: z.url({ error: "must be an absolute URL such as https://api.clerk.com" }).optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.CLERK_PUBLISHABLE_KEY && !clerkFrontendApiHost(config.CLERK_PUBLISHABLE_KEY)) {
+      ctx.addIssue({ code: "custom", path: ["CLERK_PUBLISHABLE_KEY"], message: "does not name a Clerk frontend API host" });
+    }
     // Clerk mode needs both keys; one alone is a half-finished setup, not a reason to fall back silently.
     if (!!config.CLERK_PUBLISHABLE_KEY !== !!config.CLERK_SECRET_KEY) {
       const missing = config.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";

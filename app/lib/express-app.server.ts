@@ -3,7 +3,11 @@ import path from "node:path";
 import compression from "compression";
 import express, { type RequestHandler } from "express";
 import helmet from "helmet";
+import { cspDirectives } from "./content-security-policy.server";
+import { csrfGuard } from "./csrf.server";
 import type { Logger } from "./logger.server";
+import { redactPath } from "./redact-path";
+import { rejectMalformedRequests, sendEdgeError } from "./request-guards.server";
 
 export interface Readiness {
   ready: boolean;
@@ -16,7 +20,12 @@ export interface HttpAppOptions {
   logger: Logger;
   checkReadiness: () => Promise<Readiness>;
   publicDir?: string;
-  production: boolean;
+  /** express's `trust proxy`: false (the default), true or a hop count (TRUST_PROXY). */
+  trustProxy: boolean | number;
+  /** APP_URL's origin when it is set: the one origin allowed to post. Unset: the origin each request was sent to. */
+  appOrigin?: string;
+  /** In Clerk mode, the CSP lets in what Clerk's UI needs from its frontend API (named by this key). */
+  clerkPublishableKey?: string;
 }
 
 declare module "http" {
@@ -44,7 +53,8 @@ function accessLog(logger: Logger): RequestHandler {
         {
           requestId: req.requestId,
           method: req.method,
-          path: req.originalUrl.split("?")[0],
+          // Tokens in paths (invitation links and the like) are secrets; query strings are dropped for the same reason.
+          path: redactPath(req.originalUrl),
           status: res.statusCode,
           ms: Number(process.hrtime.bigint() - started) / 1e6,
         },
@@ -67,10 +77,24 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   const publicDir = options.publicDir ?? path.resolve(process.cwd(), "public");
 
   app.disable("x-powered-by");
-  app.set("trust proxy", options.production ? 1 : false);
+  // Off unless TRUST_PROXY says so: otherwise anyone could pick their address (throttling) and scheme.
+  app.set("trust proxy", options.trustProxy);
   app.use(requestIdMiddleware());
   app.use(accessLog(options.logger));
-
+  app.use((_req, res, next) => {
+    res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
+    next();
+  });
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: cspDirectives({ clerkPublishableKey: options.clerkPublishableKey }) },
+      crossOriginEmbedderPolicy: false,
+      // Not helmet's no-referrer: with it browsers send `Origin: null` on same-origin form posts, and the CSRF
+      // guard then refuses every form submitted without JavaScript.
+      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
+    }),
+  );
+  // Probes first: a load balancer's health check may be HTTP/1.0 with no Host, which the guards would refuse.
   app.get("/healthz", (_req, res) => {
     res.set("Cache-Control", "no-store").json({ status: "ok" });
   });
@@ -81,30 +105,10 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       .set("Cache-Control", "no-store")
       .json({ status: readiness.ready ? "ready" : "not ready", checks: readiness.checks });
   });
+  app.use(rejectMalformedRequests());
 
   app.use(compression({ filter: shouldCompress }));
-  app.use((_req, res, next) => {
-    res.locals.cspNonce = crypto.randomBytes(16).toString("base64");
-    next();
-  });
-  app.use(
-    helmet({
-      contentSecurityPolicy: {
-        directives: {
-          "script-src": ["'strict-dynamic'", (_req, res) => `'nonce-${(res as express.Response).locals.cspNonce}'`],
-          "connect-src": ["'self'"],
-          "img-src": ["'self'", "data:"],
-          "form-action": ["'self'"],
-          // Plain-HTTP local runs would break if the browser upgraded every request; HSTS covers production.
-          "upgrade-insecure-requests": null,
-        },
-      },
-      crossOriginEmbedderPolicy: false,
-      // Not helmet's no-referrer: with it browsers send `Origin: null` on same-site form posts, and Remix's CSRF
-      // check then refuses every form submitted without JavaScript.
-      referrerPolicy: { policy: "strict-origin-when-cross-origin" },
-    }),
-  );
+  app.use(csrfGuard({ appOrigin: options.appOrigin, logger: options.logger }));
 
   // Fingerprinted bundles never change; everything else in public/ may.
   app.use("/build", express.static(path.join(publicDir, "build"), { immutable: true, maxAge: "1y" }));
@@ -115,24 +119,27 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   return app;
 }
 
-/**
- * Last resort for errors Remix did not render itself. A cross-site form post (Remix's CSRF check) is the
- * client's fault and gets 403; anything else is logged with the request id and answered without internals.
- */
+/** A client error express or a body parser raised (such as 400 for a path it cannot decode), or undefined. */
+function clientErrorStatus(error: unknown): number | undefined {
+  const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === "number" && status >= 400 && status < 500 ? status : undefined;
+}
+
+/** Last resort for errors Remix did not render itself: logged with the request id, answered without internals. */
 function errorHandler(logger: Logger): express.ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    const message = error instanceof Error ? error.message : String(error);
-    const crossSite = /does not match `origin` header|headers are not provided/.test(message);
-    const status = crossSite ? 403 : 500;
-    if (!crossSite) logger.error({ requestId: req.requestId, err: error }, "unhandled error");
-    const text = crossSite
-      ? "This form was submitted from another site, so it was refused."
-      : `Something went wrong on our side. Please try again; if it keeps happening, quote request ${req.requestId}.`;
-    if (req.path.startsWith("/api/")) {
-      res.status(status).json({ error: text });
-    } else {
-      res.status(status).type("text").send(text);
+    const clientError = clientErrorStatus(error);
+    if (clientError) {
+      sendEdgeError(req, res, clientError, "This request could not be understood. Check its path, headers and body.");
+      return;
     }
+    logger.error({ requestId: req.requestId, err: error }, "unhandled error");
+    sendEdgeError(
+      req,
+      res,
+      500,
+      `Something went wrong on our side. Please try again; if it keeps happening, quote request ${req.requestId}.`,
+    );
   };
 }

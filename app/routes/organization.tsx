@@ -3,10 +3,10 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Field, FormMessage } from "~/components/form";
 import { requireOrgContext, requireRole } from "~/auth/context.server";
-import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { absoluteUrl } from "~/lib/app-url.server";
+import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
-import { getLogger } from "~/lib/logger.server";
 import { canInvite, canManageMembers, ROLE_LABELS, ROLES } from "~/lib/roles";
 import { emailField, formValues, parseWith } from "~/lib/validation";
 import { createInvitation, listPendingInvitations, revokeInvitation } from "~/models/invitations.server";
@@ -69,9 +69,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
           { status: 400 },
         );
       }
-      const inviteLink = new URL(`/invitations/${result.token}`, getConfig().APP_URL ?? request.url).toString();
-      // Until email delivery exists the link is shown to the inviter and written to the log.
-      getLogger().info({ invitationId: result.invitation.id, email: input.email, inviteLink }, "invitation created");
+      const inviteLink = absoluteUrl(`/invitations/${result.token}`);
       return { intent: "invite", inviteLink, invitedEmail: input.email } satisfies ActionData;
     }
     case "revoke": {

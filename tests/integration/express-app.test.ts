@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import type { RequestHandler } from "express";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHttpApp, type Readiness } from "../../app/lib/express-app.server";
+import { createHttpApp, type HttpAppOptions, type Readiness } from "../../app/lib/express-app.server";
 import { createLogger } from "../../app/lib/logger.server";
 import { get, listen } from "../support/http";
 
@@ -18,7 +18,11 @@ afterEach(async () => {
   await Promise.all(publicDirs.splice(0).map((dir) => fs.rm(dir, { recursive: true, force: true })));
 });
 
-async function start(handler: RequestHandler, readiness: Readiness = { ready: true, checks: { database: "ok" } }) {
+async function start(
+  handler: RequestHandler,
+  readiness: Readiness = { ready: true, checks: { database: "ok" } },
+  options: Partial<HttpAppOptions> = {},
+) {
   const publicDir = await fs.mkdtemp(path.join(os.tmpdir(), "mf-public-"));
   publicDirs.push(publicDir);
   await fs.mkdir(path.join(publicDir, "build"));
@@ -29,11 +33,22 @@ async function start(handler: RequestHandler, readiness: Readiness = { ready: tr
     logger: createLogger("silent"),
     checkReadiness: async () => readiness,
     publicDir,
-    production: true,
+    trustProxy: false,
+    ...options,
   });
   const server = http.createServer(app);
   servers.push(server);
   return listen(server);
+}
+
+function directives(header: unknown): Record<string, string[]> {
+  return Object.fromEntries(
+    String(header)
+      .split(";")
+      .map((part) => part.trim().split(/\s+/))
+      .filter(([name]) => name)
+      .map(([name, ...values]) => [name, values]),
+  );
 }
 
 const page: RequestHandler = (_req, res) => {
@@ -78,6 +93,35 @@ describe("the HTTP layer", () => {
     expect(a.headers["x-powered-by"]).toBeUndefined();
   });
 
+  it("keeps the CSP to this origin and the nonce when Clerk is off", async () => {
+    const csp = directives((await get(`${await start(page)}/`)).headers["content-security-policy"]);
+    expect(csp["script-src"]).toEqual(["'strict-dynamic'", expect.stringMatching(/^'nonce-[A-Za-z0-9+/=]+'$/)]);
+    expect(csp["connect-src"]).toEqual(["'self'"]);
+    expect(csp["img-src"]).toEqual(["'self'", "data:"]);
+    expect(csp["frame-src"]).toBeUndefined();
+    expect(csp["worker-src"]).toBeUndefined();
+    expect(csp["default-src"]).toEqual(["'self'"]);
+  });
+
+  it("lets in what Clerk's UI needs in Clerk mode, and nothing more", async () => {
+    const publishableKey = `pk_live_${Buffer.from("clerk.futures.example$").toString("base64")}`;
+    const base = await start(page, undefined, { clerkPublishableKey: publishableKey });
+    const csp = directives((await get(`${base}/`)).headers["content-security-policy"]);
+    expect(csp["script-src"]).toEqual([
+      "'strict-dynamic'",
+      expect.stringMatching(/^'nonce-/),
+      "https://clerk.futures.example",
+      "https://challenges.cloudflare.com",
+    ]);
+    expect(csp["connect-src"]).toEqual(["'self'", "https://clerk.futures.example"]);
+    expect(csp["img-src"]).toEqual(["'self'", "data:", "https://img.clerk.com"]);
+    expect(csp["frame-src"]).toEqual(["'self'", "https://challenges.cloudflare.com"]);
+    expect(csp["worker-src"]).toEqual(["'self'", "blob:"]);
+    expect(csp["default-src"]).toEqual(["'self'"]);
+    expect(csp["form-action"]).toEqual(["'self'"]);
+    expect(csp["frame-ancestors"]).toEqual(["'self'"]);
+  });
+
   it("caches fingerprinted assets for a year and other public files briefly", async () => {
     const base = await start(page);
     expect((await get(`${base}/build/entry-ABC123.js`)).headers["cache-control"]).toBe("public, max-age=31536000, immutable");
@@ -112,24 +156,31 @@ describe("the HTTP layer", () => {
 });
 
 describe("errors outside Remix", () => {
-  it("refuses a cross-site form post with 403 and hides other failures behind a plain 500", async () => {
-    const base = await start((req) => {
-      throw new Error(
-        req.path === "/form"
-          ? "host header does not match `origin` header from a forwarded action request. Aborting the action."
-          : "database exploded at /secret/path.js:12",
-      );
+  it("hides a failure behind a 500 that names the request id and nothing internal", async () => {
+    const base = await start(() => {
+      throw new Error("database exploded at /secret/path.js:12");
     });
-    const crossSite = await get(`${base}/form`);
-    expect(crossSite.status).toBe(403);
-    expect(crossSite.body).toContain("submitted from another site");
-    const failure = await get(`${base}/api/anything`, { "X-Request-Id": "err-req-0001" });
-    expect(failure.status).toBe(500);
-    expect(JSON.parse(failure.body).error).toContain("err-req-0001");
-    expect(failure.body).not.toContain("secret");
+    const api = await get(`${base}/api/anything`, { "X-Request-Id": "err-req-0001" });
+    expect(api.status).toBe(500);
+    expect(JSON.parse(api.body).error).toContain("err-req-0001");
+    expect(api.body).not.toContain("secret");
+    const page = await get(`${base}/somewhere`, { "X-Request-Id": "err-req-0002" });
+    expect(page.status).toBe(500);
+    expect(page.headers["content-type"]).toMatch(/^text\/html/);
+    expect(page.body).toContain("err-req-0002");
+    expect(page.body).not.toContain("secret");
   });
 
-  it("sends a referrer policy that keeps Origin on same-site form posts", async () => {
+  it("answers a client error raised on the way (such as a body parser's) with its own 4xx, not 500", async () => {
+    const base = await start(() => {
+      throw Object.assign(new Error("request entity too large"), { status: 413 });
+    });
+    const res = await get(`${base}/api/upload`);
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body)).toEqual({ error: expect.stringMatching(/could not be understood/) });
+  });
+
+  it("sends a referrer policy that keeps Origin on same-origin form posts", async () => {
     const res = await get(`${await start(page)}/`);
     expect(res.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
   });

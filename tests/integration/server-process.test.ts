@@ -1,5 +1,6 @@
 import fs from "node:fs/promises";
 import http from "node:http";
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { startAppProcess, type AppProcess } from "../support/app-process";
 import { get } from "../support/http";
@@ -11,6 +12,15 @@ afterEach(async () => {
   await Promise.all(apps.map((app) => app.stop()));
   await Promise.all(apps.map((app) => fs.rm(app.dataDir, { recursive: true, force: true })));
 });
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function start(...args: Parameters<typeof startAppProcess>) {
   const app = await startAppProcess(...args);
   running.push(app);
@@ -27,6 +37,9 @@ describe("the server process", () => {
     expect(home.status).toBe(200);
     expect(home.body).toContain("<h1");
     expect(home.body).toContain("Many Futures");
+    // Production without APP_URL still starts, and says where its links will point.
+    const warning = app.output.find((line) => line.includes("APP_URL is not set"));
+    expect(JSON.parse(warning!)).toMatchObject({ level: "warn", appUrl: `http://localhost:${new URL(app.baseUrl).port}` });
   });
 
   it("answers an unknown path with a helpful 404 page and no internals", async () => {
@@ -61,6 +74,23 @@ describe("the server process", () => {
     expect(body.trimEnd()).toMatch(/<\/html>$/);
     expect(await app.exited).toBe(0);
     expect(app.output.some((line) => line.includes('"shut down cleanly"'))).toBe(true);
+  });
+
+  it("started through npm, stops on a SIGTERM sent to npm: the server shuts down and its PostgreSQL with it", async () => {
+    const scripts = (JSON.parse(await fs.readFile("package.json", "utf8")) as { scripts: Record<string, string> }).scripts;
+    // `npm start` is the build followed by exactly what this test runs, so the result holds for it too.
+    expect(scripts.start).toBe(`npm run build && ${scripts["start:built"]}`);
+
+    const app = await start({ command: ["npm", "run", "start:built"], env: { HOME: process.env.HOME ?? "/root" } });
+    const postmasterPid = Number((await fs.readFile(path.join(app.dataDir, "postgres", "postmaster.pid"), "utf8")).split("\n")[0]);
+    expect(isRunning(postmasterPid)).toBe(true);
+
+    // A process manager signals the process it started: npm.
+    expect(await app.stop("SIGTERM")).toBe(0);
+    expect(app.output.some((line) => line.includes('"signal":"SIGTERM"') && line.includes('"shutting down"'))).toBe(true);
+    expect(app.output.some((line) => line.includes('"shut down cleanly"'))).toBe(true);
+    expect(isRunning(postmasterPid)).toBe(false);
+    await expect(get(`${app.baseUrl}/healthz`)).rejects.toThrow();
   });
 
   it("reuses its data on the next start", async () => {

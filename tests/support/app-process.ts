@@ -41,13 +41,16 @@ export async function startAppProcess(
     dataDir?: string;
     /** A log line that means "started", for processes with no HTTP server; otherwise /readyz is polled. */
     waitFor?: RegExp;
+    /** What to run instead of `node build/server.js`, such as an npm script. */
+    command?: string[];
   } = {},
 ): Promise<AppProcess> {
   if (!fs.existsSync(SERVER_BUNDLE)) throw new Error(`${SERVER_BUNDLE} is missing: run \`npm run build\` first.`);
   const dataDir = options.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), "mf-app-")));
   await fsp.chmod(dataDir, 0o755);
   const port = await freePort();
-  const child = spawn(process.execPath, [SERVER_BUNDLE], {
+  const [program, ...args] = options.command ?? [process.execPath, SERVER_BUNDLE];
+  const child = spawn(program, args, {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "production",

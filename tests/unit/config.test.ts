@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../app/lib/config.server";
+import { absoluteUrl, appOrigin } from "../../app/lib/app-url.server";
+import { clerkFrontendApiHost, ConfigError, loadConfig } from "../../app/lib/config.server";
 
 function problemsFor(env: Record<string, string>) {
   try {
@@ -74,5 +75,82 @@ describe("Clerk settings", () => {
     const [problem] = problemsFor({ DATABASE_URL: "mysql://user:pw@localhost/db" });
     expect(problem.variable).toBe("DATABASE_URL");
     expect(problem.message).not.toContain("pw@");
+  });
+});
+
+describe("the HTTP edge's settings", () => {
+  it("trusts no proxy unless TRUST_PROXY says so", () => {
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ NODE_ENV: "production" }).TRUST_PROXY).toBe(false);
+  });
+
+  it.each([
+    ["false", false],
+    ["0", false],
+    ["true", true],
+    ["TRUE", true],
+    ["1", 1],
+    ["2", 2],
+  ])("reads TRUST_PROXY=%s as %j", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).TRUST_PROXY).toBe(expected);
+  });
+
+  it.each(["yes", "-1", "1.5", "loopback", "10.0.0.1"])("names TRUST_PROXY when it is %j", (value) => {
+    const [problem] = problemsFor({ TRUST_PROXY: value });
+    expect(problem.variable).toBe("TRUST_PROXY");
+    expect(problem.message).toContain("number of proxies");
+  });
+
+  it("keeps APP_URL as an origin", () => {
+    expect(loadConfig({ APP_URL: "https://Futures.Example/" }).APP_URL).toBe("https://futures.example");
+    expect(loadConfig({ APP_URL: "http://localhost:8080" }).APP_URL).toBe("http://localhost:8080");
+  });
+
+  it.each(["futures.example", "ftp://futures.example", "https://futures.example/app", "https://user:pw@futures.example"])(
+    "names APP_URL when it is %j",
+    (value) => {
+      expect(problemsFor({ APP_URL: value }).map((p) => p.variable)).toEqual(["APP_URL"]);
+    },
+  );
+});
+
+describe("absolute links", () => {
+  it("come from APP_URL", () => {
+    const config = loadConfig({ APP_URL: "https://futures.example", PORT: "8080" });
+    expect(appOrigin(config)).toBe("https://futures.example");
+    expect(absoluteUrl("/invitations/abc", config)).toBe("https://futures.example/invitations/abc");
+  });
+
+  it("default to http://localhost:PORT when APP_URL is unset", () => {
+    expect(absoluteUrl("/invitations/abc", loadConfig({ PORT: "4321" }))).toBe("http://localhost:4321/invitations/abc");
+  });
+
+  it.each(["invitations/abc", "//evil.example/x", "https://evil.example/x"])("refuse %j, which is not a path of this app", (path) => {
+    expect(() => absoluteUrl(path, loadConfig({}))).toThrow(/path/);
+  });
+});
+
+describe("Clerk's frontend API host", () => {
+  const key = (prefix: string, text: string) => `${prefix}${Buffer.from(text).toString("base64")}`;
+
+  it("is read from the publishable key", () => {
+    expect(clerkFrontendApiHost(key("pk_live_", "clerk.futures.example$"))).toBe("clerk.futures.example");
+    expect(clerkFrontendApiHost(key("pk_test_", "happy-fox-12.clerk.accounts.dev$"))).toBe("happy-fox-12.clerk.accounts.dev");
+  });
+
+  it.each([
+    key("pk_live_", "clerk.futures.example"),
+    key("pk_live_", "localhost$"),
+    key("pk_live_", "evil.example https://x.example$"),
+    key("pk_live_", "evil.example;script-src *$"),
+    "pk_live_",
+    key("sk_live_", "clerk.futures.example$"),
+  ])("is refused from %j", (publishableKey) => {
+    expect(clerkFrontendApiHost(publishableKey)).toBeUndefined();
+  });
+
+  it("a key naming no host stops the start", () => {
+    const problems = problemsFor({ CLERK_PUBLISHABLE_KEY: key("pk_live_", "localhost$"), CLERK_SECRET_KEY: "sk_live_x" });
+    expect(problems.map((p) => p.variable)).toEqual(["CLERK_PUBLISHABLE_KEY"]);
   });
 });
