@@ -1,5 +1,5 @@
 import type { Db, Queryable } from "~/lib/db.server";
-import { transcript, type Answers } from "~/lib/futura";
+import { nextQuestion, transcript, type Answers } from "~/lib/futura";
 import { canManageProjectLifecycle } from "~/lib/roles";
 import { cadenceErrors, parseTime, uniqueDays, type ProjectCreateInput, type ProjectUpdateInput } from "~/lib/project-input.server";
 import { nextScheduledAt, type Cadence, type CadenceType, type Weekday } from "~/lib/schedule.server";
@@ -107,7 +107,9 @@ export type CreateProjectResult = { ok: true; project: ProjectRow } | { ok: fals
 
 export type CompleteConversationResult =
   | CreateProjectResult
-  /** The conversation was already completed (a double submit) or abandoned; `projectId` is the one it made, if any. */
+  /** Some of Futura's questions are still unanswered. */
+  | { ok: false; reason: "incomplete" }
+  /** No conversation is active (a double submit, or a stale page); `projectId` is the one the last completed one made. */
   | { ok: false; reason: "conversation_closed"; projectId: string | null };
 
 /**
@@ -119,18 +121,12 @@ export function createProject(db: Db, actor: Actor, input: ProjectCreateInput, m
 }
 
 /**
- * Creates the project the Futura conversation describes, with the transcript as its first planning note, and
- * completes the conversation, in one transaction. A conversation completes once: it is locked while still active,
- * so a second "Create project" waits, then finds it completed and creates nothing.
+ * Creates the project the actor's active Futura conversation describes, with the transcript as its first planning
+ * note, and completes the conversation, in one transaction. A conversation completes once: it is locked while
+ * still active, so a second "Create project" waits, then finds none active and creates nothing.
  */
-export function completeConversation(
-  db: Db,
-  actor: Actor,
-  conversationId: string,
-  input: ProjectCreateInput,
-  meta: RequestMeta,
-): Promise<CompleteConversationResult> {
-  return insertProject(db, actor, input, meta, conversationId);
+export function completeConversation(db: Db, actor: Actor, input: ProjectCreateInput, meta: RequestMeta): Promise<CompleteConversationResult> {
+  return insertProject(db, actor, input, meta, true);
 }
 
 async function insertProject(
@@ -138,7 +134,7 @@ async function insertProject(
   actor: Actor,
   input: ProjectCreateInput,
   meta: RequestMeta,
-  fromConversationId?: string,
+  fromConversation = false,
 ): Promise<CompleteConversationResult> {
   const days = uniqueDays(input.cadenceDays ?? (input.cadenceType === "custom" ? [] : [1]));
   const errors = cadenceErrors({ type: input.cadenceType, days });
@@ -149,18 +145,22 @@ async function insertProject(
 
   return db.begin(async (sql) => {
     let conversation: { id: string; answers: Answers } | undefined;
-    if (fromConversationId) {
+    if (fromConversation) {
       [conversation] = await sql<{ id: string; answers: Answers }[]>`
         select id, answers from project_conversations
-        where id = ${fromConversationId} and organization_id = ${actor.organizationId} and user_id = ${actor.userId}
-          and status = 'active'
+        where organization_id = ${actor.organizationId} and user_id = ${actor.userId} and status = 'active'
+        order by updated_at desc
+        limit 1
         for update`;
       if (!conversation) {
-        const [closed] = await sql<{ projectId: string | null }[]>`
+        const [completed] = await sql<{ projectId: string | null }[]>`
           select project_id from project_conversations
-          where id = ${fromConversationId} and organization_id = ${actor.organizationId} and user_id = ${actor.userId}`;
-        return { ok: false, reason: "conversation_closed", projectId: closed?.projectId ?? null } as const;
+          where organization_id = ${actor.organizationId} and user_id = ${actor.userId} and status = 'completed'
+          order by updated_at desc
+          limit 1`;
+        return { ok: false, reason: "conversation_closed", projectId: completed?.projectId ?? null } as const;
       }
+      if (nextQuestion(conversation.answers)) return { ok: false, reason: "incomplete" } as const;
     }
     const [project] = await sql<ProjectRow[]>`
       insert into projects (organization_id, created_by_user_id, title, onboarding_brief, cadence_type, cadence_days,

@@ -54,12 +54,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
 
   if (values.intent === "confirm") {
-    const conversation = await getActiveConversation(db, actor);
-    if (!conversation || nextQuestion(conversation.answers)) return redirect("/projects/new");
     // The form sends title, brief and time zone; the schedule starts at the defaults (weekly, Monday 07:00).
     const parsed = parseWith(projectCreateSchema, values);
     if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
-    const result = await completeConversation(db, actor, conversation.id, parsed.data, meta);
+    const result = await completeConversation(db, actor, parsed.data, meta);
+    if (!result.ok && result.reason === "incomplete") return redirect("/projects/new");
     if (!result.ok && result.reason === "conversation_closed") {
       return redirect(result.projectId ? `/projects/${result.projectId}` : "/projects/new");
     }
