@@ -2,20 +2,12 @@ import { redirect, type AppLoadContext } from "@remix-run/node";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { isApiRequest, jsonResponse, requestMeta } from "~/lib/http.server";
-import type { Role } from "~/lib/roles";
 import { ensureClerkIdentity } from "~/models/clerk-sync.server";
 import { findMembership, listMembershipsForUser, type Actor, type MembershipSummary } from "~/models/organizations.server";
 import { findSession, type SessionActor } from "~/models/sessions.server";
 import { getUserProfile } from "~/models/users.server";
 import { readClerkIdentity } from "./clerk.server";
 import { readSessionToken } from "./session-cookie.server";
-
-/** Who is asking and in which organization: the one answer every route gets, whichever provider signed them in. */
-export interface OrgContext {
-  userId: string;
-  organizationId: string;
-  role: Role;
-}
 
 export interface Viewer {
   provider: "builtin" | "clerk";
@@ -116,7 +108,8 @@ export async function requireViewer(request: Request, context: AppLoadContext): 
 }
 
 /**
- * The only way routes learn who is asking: { userId, organizationId, role }. Without a session: sign-in (pages)
+ * The only way routes learn who is asking and in which organization: the actor { userId, organizationId, role,
+ * label } that model functions take, whichever provider signed them in. Without a session: sign-in (pages)
  * or 401 (API). Signed in without an active organization: a page that explains how to get one, or 403.
  */
 export async function requireOrgContext(request: Request, context: AppLoadContext): Promise<Actor> {

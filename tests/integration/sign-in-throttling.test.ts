@@ -4,6 +4,7 @@ import { hashPassword, verifyPassword } from "../../app/auth/password.server";
 import { signInWithPassword } from "../../app/auth/sign-in.server";
 import type { Db } from "../../app/lib/db.server";
 import {
+  deleteOldSignInAttempts,
   EMAIL_SLOW_DOWN_AFTER,
   emailDelayMs,
   MAX_ATTEMPTS_PER_EMAIL_AND_ADDRESS,
@@ -100,5 +101,15 @@ describe("sign-in throttling under concurrency", () => {
     expect(result).toEqual({ ok: false, reason: "invalid" });
     const [row] = await db`select actor_label, after from audit_log where action = 'auth.sign_in_failed' and actor_label = ${email}`;
     expect(row.after).toEqual({ email });
+  });
+
+  it("the sweeper removes counters of windows long gone and keeps the current ones", async () => {
+    const key = (c: string) => c.repeat(64);
+    await db`
+      insert into sign_in_attempts (scope, key_hash, window_start, count)
+      values ('email', ${key("a")}, now() - interval '2 hours', 3), ('email', ${key("b")}, now(), 1)`;
+    expect(await deleteOldSignInAttempts(db)).toBeGreaterThanOrEqual(1);
+    const left = await db`select key_hash from sign_in_attempts where key_hash in (${key("a")}, ${key("b")})`;
+    expect(left.map((row) => row.keyHash)).toEqual([key("b")]);
   });
 });
