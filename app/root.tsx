@@ -31,7 +31,7 @@ export const meta: MetaFunction = () => [
 ];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const viewer = await getViewer(args.request);
+  const viewer = await getViewer(args.request, args.context);
   const data = {
     authProvider: clerkEnabled() ? ("clerk" as const) : ("builtin" as const),
     viewer: viewer

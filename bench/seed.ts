@@ -38,7 +38,12 @@ export async function seedListViews(db: Db, size: SeedSize): Promise<{ cookie: s
   const [user] = await db<{ id: string }[]>`
     insert into users (email, name, password_hash) values ('bench@example.com', 'Bench', 'unused') returning id`;
   await db`insert into memberships (organization_id, user_id, role) values (${organization.id}, ${user.id}, 'owner')`;
-  const session = await createSession(db, { userId: user.id, organizationId: organization.id, ttlDays: 1, ip: null, userAgent: "bench" });
+  const session = await createSession(db, {
+    userId: user.id,
+    organizationId: organization.id,
+    ttlDays: 1,
+    meta: { ip: null, userAgent: "bench", requestId: null },
+  });
   const [project] = await db<{ id: string }[]>`
     select id from projects where organization_id = ${organization.id} order by updated_at desc limit 1`;
   const [counts] = await db<{ organizations: number; projects: number; episodes: number }[]>`

@@ -12,6 +12,8 @@ export interface ClerkIdentity {
   clerkOrganizationId: string | null;
   organizationRole: Role | null;
   organizationSlug: string | null;
+  /** When Clerk issued the token: a membership Clerk deleted after this is not brought back by it. */
+  issuedAt: Date | null;
 }
 
 /** Clerk's `org:admin`/`org:member`, plus a custom `org:owner`; any other custom role counts as a member. */
@@ -34,6 +36,7 @@ export async function readClerkIdentity(request: Request): Promise<ClerkIdentity
     clerkOrganizationId: auth.orgId ?? null,
     organizationRole: roleFromClerk(auth.orgRole),
     organizationSlug: auth.orgSlug ?? null,
+    issuedAt: typeof auth.sessionClaims?.iat === "number" ? new Date(auth.sessionClaims.iat * 1000) : null,
   };
 }
 

@@ -1,21 +1,13 @@
-import { redirect } from "@remix-run/node";
+import { redirect, type AppLoadContext } from "@remix-run/node";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { isApiRequest, jsonResponse } from "~/lib/http.server";
-import type { Role } from "~/lib/roles";
+import { isApiRequest, jsonResponse, requestMeta } from "~/lib/http.server";
 import { ensureClerkIdentity } from "~/models/clerk-sync.server";
 import { findMembership, listMembershipsForUser, type Actor, type MembershipSummary } from "~/models/organizations.server";
-import { findSession, setSessionOrganization } from "~/models/sessions.server";
+import { findSession, type SessionActor } from "~/models/sessions.server";
 import { getUserProfile } from "~/models/users.server";
 import { readClerkIdentity } from "./clerk.server";
 import { readSessionToken } from "./session-cookie.server";
-
-/** Who is asking and in which organization: the one answer every route gets, whichever provider signed them in. */
-export interface OrgContext {
-  userId: string;
-  organizationId: string;
-  role: Role;
-}
 
 export interface Viewer {
   provider: "builtin" | "clerk";
@@ -37,12 +29,9 @@ async function builtinViewer(request: Request): Promise<Viewer | null> {
   const session = await findSession(db, token);
   if (!session) return null;
   const memberships = await listMembershipsForUser(db, session.userId);
-  let organization = memberships.find((m) => m.organizationId === session.organizationId) ?? null;
-  // The session's organization is gone (removed, or never set): fall back to another of theirs.
-  if (!organization && memberships.length) {
-    organization = memberships[0];
-    await setSessionOrganization(db, session.id, organization.organizationId);
-  }
+  // The session's organization is gone (removed, or never set): work in their first one. Computed, not stored:
+  // reading who is asking writes nothing; switching stores a choice.
+  const organization = memberships.find((m) => m.organizationId === session.organizationId) ?? memberships[0] ?? null;
   return {
     provider: "builtin",
     userId: session.userId,
@@ -55,11 +44,11 @@ async function builtinViewer(request: Request): Promise<Viewer | null> {
   };
 }
 
-async function clerkViewer(request: Request): Promise<Viewer | null> {
+async function clerkViewer(request: Request, context: AppLoadContext): Promise<Viewer | null> {
   const identity = await readClerkIdentity(request);
   if (!identity) return null;
   const db = getDb();
-  const mirrored = await ensureClerkIdentity(db, identity);
+  const mirrored = await ensureClerkIdentity(db, identity, requestMeta(request, context));
   if (!mirrored.userId) return null;
   const organization = mirrored.organizationId ? ((await findMembership(db, mirrored.organizationId, mirrored.userId)) ?? null) : null;
   const user = await getUserProfile(db, mirrored.userId);
@@ -76,18 +65,34 @@ async function clerkViewer(request: Request): Promise<Viewer | null> {
   };
 }
 
-// The root loader and the route's loader both ask during one document request; Remix hands them the same
-// Request, so the answer is looked up once.
-const viewers = new WeakMap<Request, Promise<Viewer | null>>();
+// The root loader and the route's loader both ask during one document request. Remix hands each loader its own
+// Request but the same load context, so the answer is kept per context. Only reads share it: after an action the
+// answer may have changed, so actions look it up afresh.
+const viewers = new WeakMap<AppLoadContext, Promise<Viewer | null>>();
+
+function lookUpViewer(request: Request, context: AppLoadContext): Promise<Viewer | null> {
+  return clerkEnabled(getConfig()) ? clerkViewer(request, context) : builtinViewer(request);
+}
 
 /** The signed-in person, or null. */
-export function getViewer(request: Request): Promise<Viewer | null> {
-  let viewer = viewers.get(request);
+export function getViewer(request: Request, context: AppLoadContext): Promise<Viewer | null> {
+  if (request.method !== "GET" && request.method !== "HEAD") return lookUpViewer(request, context);
+  let viewer = viewers.get(context);
   if (!viewer) {
-    viewer = clerkEnabled(getConfig()) ? clerkViewer(request) : builtinViewer(request);
-    viewers.set(request, viewer);
+    viewer = lookUpViewer(request, context);
+    viewers.set(context, viewer);
   }
   return viewer;
+}
+
+/** The person as the actor of writes about their own account and sessions. */
+export function sessionActor(viewer: Viewer): SessionActor {
+  return {
+    userId: viewer.userId,
+    label: viewer.email ?? viewer.name,
+    sessionId: viewer.sessionId,
+    organizationId: viewer.organization?.organizationId ?? null,
+  };
 }
 
 function signInRedirect(request: Request): Response {
@@ -96,18 +101,19 @@ function signInRedirect(request: Request): Response {
 }
 
 /** The signed-in person; otherwise pages redirect to sign-in (returning here after) and the API answers 401. */
-export async function requireViewer(request: Request): Promise<Viewer> {
-  const viewer = await getViewer(request);
+export async function requireViewer(request: Request, context: AppLoadContext): Promise<Viewer> {
+  const viewer = await getViewer(request, context);
   if (viewer) return viewer;
   throw isApiRequest(request) ? jsonResponse({ error: "sign in required" }, { status: 401 }) : signInRedirect(request);
 }
 
 /**
- * The only way routes learn who is asking: { userId, organizationId, role }. Without a session: sign-in (pages)
+ * The only way routes learn who is asking and in which organization: the actor { userId, organizationId, role,
+ * label } that model functions take, whichever provider signed them in. Without a session: sign-in (pages)
  * or 401 (API). Signed in without an active organization: a page that explains how to get one, or 403.
  */
-export async function requireOrgContext(request: Request): Promise<OrgContext & { label: string }> {
-  const viewer = await requireViewer(request);
+export async function requireOrgContext(request: Request, context: AppLoadContext): Promise<Actor> {
+  const viewer = await requireViewer(request, context);
   if (!viewer.organization) {
     throw isApiRequest(request)
       ? jsonResponse({ error: "no active organization: create or choose one first" }, { status: 403 })
@@ -121,11 +127,9 @@ export async function requireOrgContext(request: Request): Promise<OrgContext & 
   };
 }
 
-/** Role checks are explicit: a route names the roles it allows. */
-export function requireRole(request: Request, context: OrgContext, allowed: readonly Role[]): void {
-  if (allowed.includes(context.role)) return;
-  const message = `This needs the ${allowed.join(" or ")} role in this organization.`;
-  throw isApiRequest(request)
+/** What a route answers when a model refuses with `forbidden`: 403, as JSON for the API. */
+export function forbiddenResponse(request: Request, message = "Your role in this organization does not allow this."): Response {
+  return isApiRequest(request)
     ? jsonResponse({ error: message }, { status: 403 })
     : new Response(message, { status: 403, statusText: "Forbidden" });
 }

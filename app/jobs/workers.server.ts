@@ -1,5 +1,6 @@
 import { abandonStaleConversations } from "~/models/conversations.server";
 import { deleteExpiredSessions } from "~/models/sessions.server";
+import { deleteOldSignInAttempts } from "~/models/sign-in-attempts.server";
 import type { Db } from "~/lib/db.server";
 import type { Logger } from "~/lib/logger.server";
 
@@ -65,6 +66,10 @@ export const backgroundWorkers: BackgroundWorker[] = [
   periodicWorker("expired-session-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
     const deleted = await deleteExpiredSessions(db);
     if (deleted) logger.info({ deleted }, "deleted expired sessions");
+  }),
+  periodicWorker("sign-in-attempt-sweeper", 15 * 60 * 1000, async ({ db, logger }) => {
+    const deleted = await deleteOldSignInAttempts(db);
+    if (deleted) logger.info({ deleted }, "deleted old sign-in attempt counters");
   }),
 ];
 

@@ -1,5 +1,7 @@
 import type { Db, Queryable } from "~/lib/db.server";
+import type { RequestMeta } from "~/lib/http.server";
 import type { Role } from "~/lib/roles";
+import { auditFor, recordAudit } from "./audit.server";
 
 /**
  * Mirrors Clerk's users, organizations and memberships into our tables, keyed by Clerk id. Every write carries
@@ -16,10 +18,34 @@ async function deletedSince(sql: Queryable, clerkId: string, at: Date | null): P
   return !!row;
 }
 
-async function recordDeletion(sql: Queryable, clerkId: string, objectType: ObjectType, at: Date): Promise<void> {
+async function recordDeletion(
+  sql: Queryable,
+  clerkId: string,
+  objectType: ObjectType,
+  at: Date,
+  pair: { clerkOrganizationId: string; clerkUserId: string } | null = null,
+): Promise<void> {
   await sql`
-    insert into clerk_deletions (clerk_id, object_type, deleted_at) values (${clerkId}, ${objectType}, ${at})
-    on conflict (clerk_id) do update set deleted_at = greatest(clerk_deletions.deleted_at, excluded.deleted_at)`;
+    insert into clerk_deletions (clerk_id, object_type, deleted_at, clerk_organization_id, clerk_user_id)
+    values (${clerkId}, ${objectType}, ${at}, ${pair?.clerkOrganizationId ?? null}, ${pair?.clerkUserId ?? null})
+    on conflict (clerk_id) do update set
+      deleted_at = greatest(clerk_deletions.deleted_at, excluded.deleted_at),
+      clerk_organization_id = coalesce(clerk_deletions.clerk_organization_id, excluded.clerk_organization_id),
+      clerk_user_id = coalesce(clerk_deletions.clerk_user_id, excluded.clerk_user_id)`;
+}
+
+/**
+ * Whether a membership of this user in this organization was deleted at or after `at` (with no time known: ever).
+ * The token path knows no membership id, so it is the pair that is remembered.
+ */
+async function membershipDeletedSince(sql: Queryable, clerkOrganizationId: string, clerkUserId: string, at: Date | null): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from clerk_deletions
+    where object_type = 'organization_membership'
+      and clerk_organization_id = ${clerkOrganizationId} and clerk_user_id = ${clerkUserId}
+      and (${at}::timestamptz is null or deleted_at >= ${at})
+    limit 1`;
+  return !!row;
 }
 
 export interface ClerkUserState {
@@ -82,6 +108,8 @@ export interface ClerkMembershipState {
   organization: ClerkOrganizationState;
   role: Role;
   updatedAt: Date | null;
+  /** When Clerk vouched for this state: `updatedAt` from a webhook, the token's issue time on the lazy path. */
+  observedAt: Date | null;
 }
 
 export async function upsertClerkMembership(sql: Queryable, membership: ClerkMembershipState): Promise<{
@@ -90,6 +118,8 @@ export async function upsertClerkMembership(sql: Queryable, membership: ClerkMem
   role: Role;
 } | null> {
   if (membership.clerkMembershipId && (await deletedSince(sql, membership.clerkMembershipId, membership.updatedAt))) return null;
+  const pair = [membership.organization.clerkOrganizationId, membership.user.clerkUserId] as const;
+  if (await membershipDeletedSince(sql, ...pair, membership.observedAt ?? membership.updatedAt)) return null;
   const userId = await upsertClerkUser(sql, membership.user);
   const organizationId = await upsertClerkOrganization(sql, membership.organization);
   if (!userId || !organizationId) return null;
@@ -120,18 +150,42 @@ export async function deleteClerkOrganization(sql: Queryable, clerkOrganizationI
   await sql`delete from organizations where clerk_organization_id = ${clerkOrganizationId}`;
 }
 
-export async function deleteClerkMembership(sql: Queryable, clerkMembershipId: string, at: Date): Promise<void> {
-  await recordDeletion(sql, clerkMembershipId, "organization_membership", at);
-  await sql`delete from memberships where clerk_membership_id = ${clerkMembershipId}`;
+/** Deletes a membership by Clerk id and, when the pair is known, any membership of that user in that organization. */
+export async function deleteClerkMembership(
+  sql: Queryable,
+  membership: { clerkMembershipId: string; clerkOrganizationId: string | null; clerkUserId: string | null },
+  at: Date,
+): Promise<string | null> {
+  const pair =
+    membership.clerkOrganizationId && membership.clerkUserId
+      ? { clerkOrganizationId: membership.clerkOrganizationId, clerkUserId: membership.clerkUserId }
+      : null;
+  await recordDeletion(sql, membership.clerkMembershipId, "organization_membership", at, pair);
+  const [deleted] = await sql<{ organizationId: string }[]>`
+    delete from memberships m
+    where m.clerk_membership_id = ${membership.clerkMembershipId}
+       or (m.organization_id = (select id from organizations where clerk_organization_id = ${pair?.clerkOrganizationId ?? null})
+           and m.user_id = (select id from users where clerk_user_id = ${pair?.clerkUserId ?? null})
+           and (m.clerk_updated_at is null or m.clerk_updated_at <= ${at}))
+    returning m.organization_id`;
+  return deleted?.organizationId ?? null;
 }
 
 /**
  * The lazy path: a valid session token names a user and maybe an organization we have not mirrored yet.
- * Returns our ids; the token's role is current, so it is applied.
+ * Returns our ids; the token's role is current, so it is applied, unless Clerk deleted that membership after the
+ * token was issued. Writes, when there are any, commit with their audit row.
  */
 export async function ensureClerkIdentity(
   db: Db,
-  identity: { clerkUserId: string; clerkOrganizationId: string | null; organizationRole: Role | null; organizationSlug: string | null },
+  identity: {
+    clerkUserId: string;
+    clerkOrganizationId: string | null;
+    organizationRole: Role | null;
+    organizationSlug: string | null;
+    issuedAt: Date | null;
+  },
+  meta: RequestMeta,
 ): Promise<{ userId: string | null; organizationId: string | null; role: Role | null }> {
   // Most requests come from someone already mirrored with the same role: answer those with one read.
   const [known] = await db<{ userId: string; organizationId: string | null; role: Role | null }[]>`
@@ -145,15 +199,27 @@ export async function ensureClerkIdentity(
   }
   return db.begin(async (sql) => {
     const user = { clerkUserId: identity.clerkUserId, email: null, name: "", updatedAt: null };
-    if (!identity.clerkOrganizationId) return { userId: await upsertClerkUser(sql, user), organizationId: null, role: null };
-    const membership = await upsertClerkMembership(sql, {
-      clerkMembershipId: null,
-      user,
-      organization: { clerkOrganizationId: identity.clerkOrganizationId, name: identity.organizationSlug ?? "", updatedAt: null },
-      role: identity.organizationRole ?? "member",
-      updatedAt: null,
-    });
-    return membership ?? { userId: null, organizationId: null, role: null };
+    const userId = await upsertClerkUser(sql, user);
+    if (!userId) return { userId: null, organizationId: null, role: null };
+    const membership = identity.clerkOrganizationId
+      ? await upsertClerkMembership(sql, {
+          clerkMembershipId: null,
+          user,
+          organization: { clerkOrganizationId: identity.clerkOrganizationId, name: identity.organizationSlug ?? "", updatedAt: null },
+          role: identity.organizationRole ?? "member",
+          updatedAt: null,
+          observedAt: identity.issuedAt,
+        })
+      : null;
+    const mirrored = membership ?? { userId, organizationId: null, role: null };
+    await recordAudit(
+      sql,
+      auditFor({ userId, organizationId: mirrored.organizationId, label: identity.clerkUserId }, "clerk.identity_mirrored", { type: "user", id: userId }, {
+        after: { clerkUserId: identity.clerkUserId, clerkOrganizationId: identity.clerkOrganizationId, role: mirrored.role },
+      }),
+      meta,
+    );
+    return mirrored;
   });
 }
 
@@ -204,31 +270,46 @@ function organizationState(organization: ClerkOrganizationPayload, fallback: Dat
 
 export type ClerkEventResult = { applied: boolean; ignored?: string };
 
+const CLERK_ACTOR = { userId: null, label: "clerk" };
+
 /**
- * Applies one verified Clerk event. `eventTime` is when Clerk produced it; deletions carry no `updated_at`,
- * so it dates them.
+ * Applies one verified Clerk event, with an audit row in the caller's transaction. `eventTime` is when Clerk
+ * produced it; deletions carry no `updated_at`, so it dates them.
  */
 export async function applyClerkEvent(
   sql: Queryable,
   event: { type: string; data: unknown },
   eventTime: Date,
   roleOf: (role: string) => Role,
+  meta: RequestMeta,
 ): Promise<ClerkEventResult> {
+  const audit = (organizationId: string | null, target: { type: string; id: string }) =>
+    recordAudit(sql, auditFor({ ...CLERK_ACTOR, organizationId }, `clerk.${event.type.replace("organizationMembership", "membership")}`, target), meta);
   switch (event.type) {
     case "user.created":
-    case "user.updated":
-      return { applied: !!(await upsertClerkUser(sql, userState(event.data as ClerkUserPayload, eventTime))) };
-    case "user.deleted":
-      await deleteClerkUser(sql, (event.data as { id: string }).id, eventTime);
+    case "user.updated": {
+      const userId = await upsertClerkUser(sql, userState(event.data as ClerkUserPayload, eventTime));
+      if (userId) await audit(null, { type: "user", id: userId });
+      return { applied: !!userId };
+    }
+    case "user.deleted": {
+      const clerkUserId = (event.data as { id: string }).id;
+      await deleteClerkUser(sql, clerkUserId, eventTime);
+      await audit(null, { type: "clerk_user", id: clerkUserId });
       return { applied: true };
+    }
     case "organization.created":
-    case "organization.updated":
-      return {
-        applied: !!(await upsertClerkOrganization(sql, organizationState(event.data as ClerkOrganizationPayload, eventTime))),
-      };
-    case "organization.deleted":
-      await deleteClerkOrganization(sql, (event.data as { id: string }).id, eventTime);
+    case "organization.updated": {
+      const organizationId = await upsertClerkOrganization(sql, organizationState(event.data as ClerkOrganizationPayload, eventTime));
+      if (organizationId) await audit(organizationId, { type: "organization", id: organizationId });
+      return { applied: !!organizationId };
+    }
+    case "organization.deleted": {
+      const clerkOrganizationId = (event.data as { id: string }).id;
+      await deleteClerkOrganization(sql, clerkOrganizationId, eventTime);
+      await audit(null, { type: "clerk_organization", id: clerkOrganizationId });
       return { applied: true };
+    }
     case "organizationMembership.created":
     case "organizationMembership.updated": {
       const data = event.data as ClerkMembershipPayload;
@@ -237,6 +318,7 @@ export async function applyClerkEvent(
         clerkMembershipId: data.id,
         role: roleOf(data.role),
         updatedAt,
+        observedAt: updatedAt,
         organization: { ...organizationState(data.organization, updatedAt), updatedAt: null },
         user: {
           clerkUserId: data.public_user_data.user_id,
@@ -245,11 +327,19 @@ export async function applyClerkEvent(
           updatedAt: null,
         },
       });
+      if (result) await audit(result.organizationId, { type: "user", id: result.userId });
       return { applied: !!result };
     }
-    case "organizationMembership.deleted":
-      await deleteClerkMembership(sql, (event.data as { id: string }).id, eventTime);
+    case "organizationMembership.deleted": {
+      const data = event.data as Partial<ClerkMembershipPayload> & { id: string };
+      const organizationId = await deleteClerkMembership(
+        sql,
+        { clerkMembershipId: data.id, clerkOrganizationId: data.organization?.id ?? null, clerkUserId: data.public_user_data?.user_id ?? null },
+        eventTime,
+      );
+      await audit(organizationId, { type: "clerk_membership", id: data.id });
       return { applied: true };
+    }
     default:
       return { applied: false, ignored: `event type ${event.type} is not mirrored` };
   }

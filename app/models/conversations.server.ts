@@ -1,7 +1,7 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import type { Answers, QuestionKey } from "~/lib/futura";
 import type { RequestMeta } from "~/lib/http.server";
-import { recordAudit } from "./audit.server";
+import { auditFor, NO_REQUEST, recordAudit, SYSTEM_ACTOR } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 
@@ -30,7 +30,13 @@ export async function getActiveConversation(sql: Queryable, actor: Pick<Actor, "
 }
 
 /** Stores one answer, starting the conversation if there is none. Answers may be changed until confirmed. */
-export async function saveAnswer(db: Db, actor: Actor, key: QuestionKey, answer: string, meta: RequestMeta): Promise<ConversationRow> {
+export async function saveAnswer(
+  db: Db,
+  actor: Actor,
+  key: QuestionKey,
+  answer: string,
+  meta: RequestMeta,
+): Promise<{ ok: true; conversation: ConversationRow }> {
   return db.begin(async (sql) => {
     const existing = await getActiveConversation(sql, actor);
     const [conversation] = existing
@@ -45,19 +51,13 @@ export async function saveAnswer(db: Db, actor: Actor, key: QuestionKey, answer:
           returning *`;
     await recordAudit(
       sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "conversation.answered",
-        targetType: "project_conversation",
-        targetId: conversation.id,
+      auditFor(actor, "conversation.answered", { type: "project_conversation", id: conversation.id }, {
         before: existing ? { [key]: existing.answers[key] ?? null } : undefined,
         after: { [key]: answer },
-      },
+      }),
       meta,
     );
-    return conversation;
+    return { ok: true, conversation } as const;
   });
 }
 
@@ -74,23 +74,13 @@ async function abandon(sql: Queryable, conversation: ConversationRow, reason: "s
 }
 
 /** "Start over": the current draft is abandoned and the next answer begins a new one. */
-export async function startOver(db: Db, actor: Actor, meta: RequestMeta): Promise<void> {
-  await db.begin(async (sql) => {
+export async function startOver(db: Db, actor: Actor, meta: RequestMeta): Promise<{ ok: true }> {
+  return db.begin(async (sql) => {
     const conversation = await getActiveConversation(sql, actor);
-    if (!conversation) return;
+    if (!conversation) return { ok: true } as const;
     await abandon(sql, conversation, "started_over");
-    await recordAudit(
-      sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "conversation.abandoned",
-        targetType: "project_conversation",
-        targetId: conversation.id,
-      },
-      meta,
-    );
+    await recordAudit(sql, auditFor(actor, "conversation.abandoned", { type: "project_conversation", id: conversation.id }), meta);
+    return { ok: true } as const;
   });
 }
 
@@ -107,16 +97,11 @@ export async function abandonStaleConversations(db: Db, now = new Date()): Promi
       await abandon(sql, conversation, "stale");
       await recordAudit(
         sql,
-        {
+        auditFor(SYSTEM_ACTOR, "conversation.abandoned", { type: "project_conversation", id: conversation.id }, {
           organizationId: conversation.organizationId,
-          actorUserId: null,
-          actorLabel: "system",
-          action: "conversation.abandoned",
-          targetType: "project_conversation",
-          targetId: conversation.id,
           after: { reason: "stale" },
-        },
-        { ip: null, userAgent: null, requestId: null },
+        }),
+        NO_REQUEST,
       );
     }
     return stale.length;

@@ -1,10 +1,9 @@
-import crypto from "node:crypto";
-import type { Db, Queryable } from "~/lib/db.server";
-import type { Role } from "~/lib/roles";
-import type { RequestMeta } from "~/lib/http.server";
-import { recordAudit } from "./audit.server";
-import type { Actor } from "./organizations.server";
 import { hashToken, randomToken } from "~/lib/crypto.server";
+import type { Db, Queryable } from "~/lib/db.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { canInvite, type Role } from "~/lib/roles";
+import { auditFor, recordAudit } from "./audit.server";
+import type { Actor } from "./organizations.server";
 
 const INVITATION_DAYS = 7;
 
@@ -25,11 +24,11 @@ export interface InvitationPreview extends InvitationRow {
 
 export type CreateInvitationResult =
   | { ok: true; invitation: InvitationRow; token: string }
-  | { ok: false; reason: "already_member" };
+  | { ok: false; reason: "already_member" | "forbidden" };
 
 /**
  * Invites an email with a role. A pending invitation for the same email is replaced (the old link stops working),
- * so re-inviting is how a lost link is re-sent.
+ * so re-inviting is how a lost link is re-sent. Owners and admins invite; only owners invite owners.
  */
 export async function createInvitation(
   db: Db,
@@ -37,6 +36,7 @@ export async function createInvitation(
   input: { email: string; role: Role },
   meta: RequestMeta,
 ): Promise<CreateInvitationResult> {
+  if (!canInvite(actor.role, input.role)) return { ok: false, reason: "forbidden" };
   const email = input.email.toLowerCase();
   const token = randomToken();
   return db.begin(async (sql) => {
@@ -52,19 +52,7 @@ export async function createInvitation(
       values (${actor.organizationId}, ${email}, ${input.role}, ${hashToken(token)}, ${actor.userId},
               now() + make_interval(days => ${INVITATION_DAYS}))
       returning id, organization_id, email, role, status, expires_at, created_at`;
-    await recordAudit(
-      sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "invitation.created",
-        targetType: "invitation",
-        targetId: invitation.id,
-        after: { email, role: input.role },
-      },
-      meta,
-    );
+    await recordAudit(sql, auditFor(actor, "invitation.created", { type: "invitation", id: invitation.id }, { after: { email, role: input.role } }), meta);
     return { ok: true, invitation, token } as const;
   });
 }
@@ -77,27 +65,27 @@ export async function listPendingInvitations(sql: Queryable, organizationId: str
     order by created_at desc`;
 }
 
-export async function revokeInvitation(db: Db, actor: Actor, invitationId: string, meta: RequestMeta): Promise<boolean> {
+export type RevokeInvitationResult = { ok: true; invitation: InvitationRow } | { ok: false; reason: "not_found" | "forbidden" };
+
+/** Owners and admins revoke; an invitation of another organization is not found. */
+export async function revokeInvitation(db: Db, actor: Actor, invitationId: string, meta: RequestMeta): Promise<RevokeInvitationResult> {
   return db.begin(async (sql) => {
+    const [pending] = await sql`
+      select 1 from invitations
+      where id = ${invitationId} and organization_id = ${actor.organizationId} and status = 'pending'
+      for update`;
+    if (!pending) return { ok: false, reason: "not_found" } as const;
+    if (!canInvite(actor.role, "member")) return { ok: false, reason: "forbidden" } as const;
     const [invitation] = await sql<InvitationRow[]>`
       update invitations set status = 'revoked'
       where id = ${invitationId} and organization_id = ${actor.organizationId} and status = 'pending'
       returning id, organization_id, email, role, status, expires_at, created_at`;
-    if (!invitation) return false;
     await recordAudit(
       sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "invitation.revoked",
-        targetType: "invitation",
-        targetId: invitation.id,
-        before: { email: invitation.email, role: invitation.role },
-      },
+      auditFor(actor, "invitation.revoked", { type: "invitation", id: invitation.id }, { before: { email: invitation.email, role: invitation.role } }),
       meta,
     );
-    return true;
+    return { ok: true, invitation } as const;
   });
 }
 
@@ -117,38 +105,38 @@ export type AcceptInvitationResult =
   | { ok: true; organizationId: string }
   | { ok: false; reason: "not_found" | "wrong_email" };
 
-/** Adds the membership and marks the invitation used. The link only works for the address it was sent to. */
+/**
+ * Adds the membership, marks the invitation used and, with a built-in session, makes the organization that
+ * session's: one transaction with its audit row. The link only works once, and only for the address it was sent to.
+ */
 export async function acceptInvitation(
   db: Db,
-  input: { token: string; userId: string; userEmail: string | null },
+  person: { userId: string; email: string | null; sessionId: string | null },
+  token: string,
   meta: RequestMeta,
 ): Promise<AcceptInvitationResult> {
   return db.begin(async (sql) => {
     const [invitation] = await sql<InvitationRow[]>`
       select id, organization_id, email, role, status, expires_at, created_at
       from invitations
-      where token_hash = ${hashToken(input.token)} and status = 'pending' and expires_at > now()
+      where token_hash = ${hashToken(token)} and status = 'pending' and expires_at > now()
       for update`;
     if (!invitation) return { ok: false, reason: "not_found" } as const;
-    if (invitation.email !== input.userEmail?.toLowerCase()) return { ok: false, reason: "wrong_email" } as const;
+    if (invitation.email !== person.email?.toLowerCase()) return { ok: false, reason: "wrong_email" } as const;
     await sql`
       insert into memberships (organization_id, user_id, role)
-      values (${invitation.organizationId}, ${input.userId}, ${invitation.role})
+      values (${invitation.organizationId}, ${person.userId}, ${invitation.role})
       on conflict (organization_id, user_id) do nothing`;
     await sql`
-      update invitations set status = 'accepted', accepted_at = now(), accepted_by_user_id = ${input.userId}
+      update invitations set status = 'accepted', accepted_at = now(), accepted_by_user_id = ${person.userId}
       where id = ${invitation.id}`;
+    if (person.sessionId) {
+      await sql`update sessions set organization_id = ${invitation.organizationId} where id = ${person.sessionId} and user_id = ${person.userId}`;
+    }
+    const actor = { userId: person.userId, organizationId: invitation.organizationId, label: invitation.email };
     await recordAudit(
       sql,
-      {
-        organizationId: invitation.organizationId,
-        actorUserId: input.userId,
-        actorLabel: invitation.email,
-        action: "invitation.accepted",
-        targetType: "invitation",
-        targetId: invitation.id,
-        after: { email: invitation.email, role: invitation.role },
-      },
+      auditFor(actor, "invitation.accepted", { type: "invitation", id: invitation.id }, { after: { email: invitation.email, role: invitation.role } }),
       meta,
     );
     return { ok: true, organizationId: invitation.organizationId } as const;

@@ -1,7 +1,7 @@
 import type { Db, Queryable } from "~/lib/db.server";
-import type { Role } from "~/lib/roles";
 import type { RequestMeta } from "~/lib/http.server";
-import { recordAudit } from "./audit.server";
+import { canManageMembers, type Role } from "~/lib/roles";
+import { auditFor, recordAudit } from "./audit.server";
 
 export interface OrganizationRow {
   id: string;
@@ -71,32 +71,31 @@ export async function listMembers(sql: Queryable, organizationId: string): Promi
     order by case m.role when 'owner' then 0 when 'admin' then 1 else 2 end, u.name, u.email`;
 }
 
+export type CreateOrganizationResult = { ok: true; organization: OrganizationRow };
+
+/**
+ * Creates an organization owned by its creator and, when they have a built-in session, makes it that session's
+ * organization: one transaction with its audit row.
+ */
 export async function createOrganization(
   db: Db,
-  input: { userId: string; userLabel: string; name: string },
+  creator: { userId: string; label: string; sessionId: string | null },
+  input: { name: string },
   meta: RequestMeta,
-): Promise<OrganizationRow> {
+): Promise<CreateOrganizationResult> {
   return db.begin(async (sql) => {
     const [organization] = await sql<OrganizationRow[]>`insert into organizations (name) values (${input.name}) returning *`;
-    await sql`insert into memberships (organization_id, user_id, role) values (${organization.id}, ${input.userId}, 'owner')`;
-    await recordAudit(
-      sql,
-      {
-        organizationId: organization.id,
-        actorUserId: input.userId,
-        actorLabel: input.userLabel,
-        action: "organization.created",
-        targetType: "organization",
-        targetId: organization.id,
-        after: { name: organization.name },
-      },
-      meta,
-    );
-    return organization;
+    await sql`insert into memberships (organization_id, user_id, role) values (${organization.id}, ${creator.userId}, 'owner')`;
+    if (creator.sessionId) {
+      await sql`update sessions set organization_id = ${organization.id} where id = ${creator.sessionId} and user_id = ${creator.userId}`;
+    }
+    const actor = { userId: creator.userId, organizationId: organization.id, label: creator.label };
+    await recordAudit(sql, auditFor(actor, "organization.created", { type: "organization", id: organization.id }, { after: { name: organization.name } }), meta);
+    return { ok: true, organization } as const;
   });
 }
 
-export type MemberChangeResult = { ok: true } | { ok: false; reason: "not_found" | "last_owner" };
+export type MemberChangeResult = { ok: true } | { ok: false; reason: "not_found" | "forbidden" | "last_owner" };
 
 /**
  * Locks the organization's memberships so two owners demoting each other at once cannot leave it ownerless,
@@ -114,6 +113,7 @@ async function lockMember(sql: Queryable, organizationId: string, membershipId: 
   return { target, owners };
 }
 
+/** Owners only. A membership of another organization is not found, whatever the actor's role. */
 export async function changeMemberRole(
   db: Db,
   actor: Actor,
@@ -124,6 +124,7 @@ export async function changeMemberRole(
   return db.begin(async (sql) => {
     const { target, owners } = await lockMember(sql, actor.organizationId, membershipId);
     if (!target) return { ok: false, reason: "not_found" } as const;
+    if (!canManageMembers(actor.role)) return { ok: false, reason: "forbidden" } as const;
     if (target.role === role) return { ok: true } as const;
     if (target.role === "owner" && owners === 1) return { ok: false, reason: "last_owner" } as const;
     await sql`
@@ -131,41 +132,31 @@ export async function changeMemberRole(
       where id = ${membershipId} and organization_id = ${actor.organizationId}`;
     await recordAudit(
       sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "membership.role_changed",
-        targetType: "membership",
-        targetId: membershipId,
+      auditFor(actor, "membership.role_changed", { type: "membership", id: membershipId }, {
         before: { userId: target.userId, email: target.email, role: target.role },
         after: { userId: target.userId, email: target.email, role },
-      },
+      }),
       meta,
     );
     return { ok: true } as const;
   });
 }
 
+/** Owners only; the last owner stays. */
 export async function removeMember(db: Db, actor: Actor, membershipId: string, meta: RequestMeta): Promise<MemberChangeResult> {
   return db.begin(async (sql) => {
     const { target, owners } = await lockMember(sql, actor.organizationId, membershipId);
     if (!target) return { ok: false, reason: "not_found" } as const;
+    if (!canManageMembers(actor.role)) return { ok: false, reason: "forbidden" } as const;
     if (target.role === "owner" && owners === 1) return { ok: false, reason: "last_owner" } as const;
     await sql`delete from memberships where id = ${membershipId} and organization_id = ${actor.organizationId}`;
-    // Their sessions in this organization lose it; the context helper moves them to another of theirs.
+    // Their sessions in this organization lose it; their next request works in another of theirs.
     await sql`update sessions set organization_id = null where user_id = ${target.userId} and organization_id = ${actor.organizationId}`;
     await recordAudit(
       sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "membership.removed",
-        targetType: "membership",
-        targetId: membershipId,
+      auditFor(actor, "membership.removed", { type: "membership", id: membershipId }, {
         before: { userId: target.userId, email: target.email, role: target.role },
-      },
+      }),
       meta,
     );
     return { ok: true } as const;

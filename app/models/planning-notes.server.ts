@@ -1,6 +1,6 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import type { RequestMeta } from "~/lib/http.server";
-import { recordAudit } from "./audit.server";
+import { auditFor, recordAudit } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 
@@ -26,25 +26,23 @@ export async function listPlanningNotes(sql: Queryable, organizationId: string, 
 }
 
 function audit(sql: Queryable, actor: Actor, action: string, noteId: string, meta: RequestMeta, change: { before?: unknown; after?: unknown }) {
-  return recordAudit(
-    sql,
-    { organizationId: actor.organizationId, actorUserId: actor.userId, actorLabel: actor.label, action, targetType: "planning_note", targetId: noteId, ...change },
-    meta,
-  );
+  return recordAudit(sql, auditFor(actor, action, { type: "planning_note", id: noteId }, change), meta);
 }
 
-/** Adds a note to a project of the actor's organization; undefined if there is no such project. */
-export async function addPlanningNote(db: Db, actor: Actor, projectId: string, body: string, meta: RequestMeta) {
+export type AddNoteResult = { ok: true; note: PlanningNoteRow } | { ok: false; reason: "not_found" };
+
+/** Adds a note to a project of the actor's organization. */
+export async function addPlanningNote(db: Db, actor: Actor, projectId: string, body: string, meta: RequestMeta): Promise<AddNoteResult> {
   return db.begin(async (sql) => {
     const [project] = await sql`select id from projects where organization_id = ${actor.organizationId} and id = ${projectId}`;
-    if (!project) return undefined;
+    if (!project) return { ok: false, reason: "not_found" } as const;
     const [note] = await sql<PlanningNoteRow[]>`
       insert into planning_notes (organization_id, project_id, author_user_id, body)
       values (${actor.organizationId}, ${projectId}, ${actor.userId}, ${body})
       returning *`;
     await audit(sql, actor, "planning_note.added", note.id, meta, { after: { projectId, body } });
     await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "planning_note_added", data: { projectId, noteId: note.id } });
-    return note;
+    return { ok: true, note } as const;
   });
 }
 
@@ -72,14 +70,19 @@ export async function updatePlanningNote(
   });
 }
 
-export async function deletePlanningNote(db: Db, actor: Actor, input: { projectId: string; noteId: string }, meta: RequestMeta) {
+export async function deletePlanningNote(
+  db: Db,
+  actor: Actor,
+  input: { projectId: string; noteId: string },
+  meta: RequestMeta,
+): Promise<{ ok: true } | { ok: false; reason: "not_found" }> {
   return db.begin(async (sql) => {
     const [note] = await sql<PlanningNoteRow[]>`
       delete from planning_notes
       where organization_id = ${actor.organizationId} and project_id = ${input.projectId} and id = ${input.noteId}
       returning *`;
-    if (!note) return false;
+    if (!note) return { ok: false, reason: "not_found" } as const;
     await audit(sql, actor, "planning_note.deleted", note.id, meta, { before: { body: note.body } });
-    return true;
+    return { ok: true } as const;
   });
 }

@@ -1,9 +1,11 @@
 import type { Db, Queryable } from "~/lib/db.server";
+import { nextQuestion, transcript, type Answers } from "~/lib/futura";
+import { canManageProjectLifecycle } from "~/lib/roles";
 import { cadenceErrors, parseTime, uniqueDays, type ProjectCreateInput, type ProjectUpdateInput } from "~/lib/project-input.server";
 import { nextScheduledAt, type Cadence, type CadenceType, type Weekday } from "~/lib/schedule.server";
 import type { FieldErrors } from "~/lib/validation";
 import type { RequestMeta } from "~/lib/http.server";
-import { recordAudit } from "./audit.server";
+import { auditFor, recordAudit } from "./audit.server";
 import { trackEvent } from "./events.server";
 import type { Actor } from "./organizations.server";
 
@@ -101,27 +103,65 @@ async function rescheduleDraft(sql: Queryable, project: ProjectRow): Promise<voi
   }
 }
 
-export type CreateProjectResult = { ok: true; project: ProjectRow } | { ok: false; errors: FieldErrors };
+export type CreateProjectResult = { ok: true; project: ProjectRow } | { ok: false; reason: "invalid"; errors: FieldErrors };
+
+export type CompleteConversationResult =
+  | CreateProjectResult
+  /** Some of Futura's questions are still unanswered. */
+  | { ok: false; reason: "incomplete" }
+  /** No conversation is active (a double submit, or a stale page); `projectId` is the one the last completed one made. */
+  | { ok: false; reason: "conversation_closed"; projectId: string | null };
 
 /**
- * Creates a project (ACTIVE, schedule computed), its first DRAFT episode for that slot, and, from the
- * conversation, a planning note with the transcript; audited and tracked, all in one transaction.
+ * Creates a project (ACTIVE, schedule computed) and its first DRAFT episode for that slot, audited and tracked,
+ * all in one transaction.
  */
-export async function createProject(
+export function createProject(db: Db, actor: Actor, input: ProjectCreateInput, meta: RequestMeta): Promise<CreateProjectResult> {
+  return insertProject(db, actor, input, meta) as Promise<CreateProjectResult>;
+}
+
+/**
+ * Creates the project the actor's active Futura conversation describes, with the transcript as its first planning
+ * note, and completes the conversation, in one transaction. A conversation completes once: it is locked while
+ * still active, so a second "Create project" waits, then finds none active and creates nothing.
+ */
+export function completeConversation(db: Db, actor: Actor, input: ProjectCreateInput, meta: RequestMeta): Promise<CompleteConversationResult> {
+  return insertProject(db, actor, input, meta, true);
+}
+
+async function insertProject(
   db: Db,
   actor: Actor,
   input: ProjectCreateInput,
   meta: RequestMeta,
-  conversation?: { id: string; transcript: string },
-): Promise<CreateProjectResult> {
+  fromConversation = false,
+): Promise<CompleteConversationResult> {
   const days = uniqueDays(input.cadenceDays ?? (input.cadenceType === "custom" ? [] : [1]));
   const errors = cadenceErrors({ type: input.cadenceType, days });
-  if (Object.keys(errors).length) return { ok: false, errors };
+  if (Object.keys(errors).length) return { ok: false, reason: "invalid", errors };
   const { hour, minute } = parseTime(input.deliveryTime);
   const cadence: Cadence = { type: input.cadenceType, days, hour, minute, timezone: input.timezone };
   const next = nextScheduledAt(cadence, new Date());
 
   return db.begin(async (sql) => {
+    let conversation: { id: string; answers: Answers } | undefined;
+    if (fromConversation) {
+      [conversation] = await sql<{ id: string; answers: Answers }[]>`
+        select id, answers from project_conversations
+        where organization_id = ${actor.organizationId} and user_id = ${actor.userId} and status = 'active'
+        order by updated_at desc
+        limit 1
+        for update`;
+      if (!conversation) {
+        const [completed] = await sql<{ projectId: string | null }[]>`
+          select project_id from project_conversations
+          where organization_id = ${actor.organizationId} and user_id = ${actor.userId} and status = 'completed'
+          order by updated_at desc
+          limit 1`;
+        return { ok: false, reason: "conversation_closed", projectId: completed?.projectId ?? null } as const;
+      }
+      if (nextQuestion(conversation.answers)) return { ok: false, reason: "incomplete" } as const;
+    }
     const [project] = await sql<ProjectRow[]>`
       insert into projects (organization_id, created_by_user_id, title, onboarding_brief, cadence_type, cadence_days,
                             delivery_hour, delivery_minute, timezone, next_scheduled_at)
@@ -132,24 +172,12 @@ export async function createProject(
     if (conversation) {
       await sql`
         insert into planning_notes (organization_id, project_id, author_user_id, kind, body)
-        values (${actor.organizationId}, ${project.id}, ${actor.userId}, 'conversation', ${conversation.transcript})`;
+        values (${actor.organizationId}, ${project.id}, ${actor.userId}, 'conversation', ${transcript(conversation.answers)})`;
       await sql`
         update project_conversations set status = 'completed', project_id = ${project.id}, version = version + 1
-        where id = ${conversation.id} and organization_id = ${actor.organizationId}`;
+        where id = ${conversation.id} and organization_id = ${actor.organizationId} and status = 'active'`;
     }
-    await recordAudit(
-      sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "project.created",
-        targetType: "project",
-        targetId: project.id,
-        after: projectView(project),
-      },
-      meta,
-    );
+    await recordAudit(sql, auditFor(actor, "project.created", { type: "project", id: project.id }, { after: projectView(project) }), meta);
     await trackEvent(sql, {
       organizationId: actor.organizationId,
       userId: actor.userId,
@@ -162,7 +190,7 @@ export async function createProject(
 
 export type UpdateProjectResult =
   | { ok: true; project: ProjectRow; changed: string[] }
-  | { ok: false; reason: "not_found" }
+  | { ok: false; reason: "not_found" | "forbidden" }
   | { ok: false; reason: "conflict"; current: ProjectRow }
   | { ok: false; reason: "invalid"; errors: FieldErrors };
 
@@ -170,7 +198,8 @@ const SETTINGS_FIELDS = ["title", "brief", "cadenceType", "cadenceDays", "delive
 
 /**
  * Applies changes if the caller saw the current version; otherwise nothing is written and the current row is
- * returned. The schedule is recomputed on every save.
+ * returned. The schedule is recomputed on every save. Changing the status (archive, restore) needs
+ * canManageProjectLifecycle; other settings are open to every member.
  */
 export async function updateProject(
   db: Db,
@@ -183,6 +212,9 @@ export async function updateProject(
     const [current] = await sql<ProjectRow[]>`
       select * from projects where organization_id = ${actor.organizationId} and id = ${projectId} for update`;
     if (!current) return { ok: false, reason: "not_found" } as const;
+    if (changes.status && changes.status !== current.status && !canManageProjectLifecycle(actor.role)) {
+      return { ok: false, reason: "forbidden" } as const;
+    }
     if (current.version !== changes.version) return { ok: false, reason: "conflict", current } as const;
 
     const days = uniqueDays(changes.cadenceDays ?? current.cadenceDays);
@@ -224,20 +256,8 @@ export async function updateProject(
       returning *`;
     const after = projectView(project);
     await rescheduleDraft(sql, project);
-    await recordAudit(
-      sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: changed.includes("status") ? (status === "ARCHIVED" ? "project.archived" : "project.restored") : "project.updated",
-        targetType: "project",
-        targetId: project.id,
-        before,
-        after,
-      },
-      meta,
-    );
+    const action = changed.includes("status") ? (status === "ARCHIVED" ? "project.archived" : "project.restored") : "project.updated";
+    await recordAudit(sql, auditFor(actor, action, { type: "project", id: project.id }, { before, after }), meta);
     if (changed.some((field) => field === "title" || field === "brief")) {
       await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "project_updated", data: { projectId, changed } });
     }
@@ -246,24 +266,21 @@ export async function updateProject(
   });
 }
 
-export async function deleteProject(db: Db, actor: Actor, projectId: string, meta: RequestMeta): Promise<boolean> {
+export type DeleteProjectResult = { ok: true } | { ok: false; reason: "not_found" | "forbidden" };
+
+/**
+ * Owners and admins delete; the project takes its episodes, notes and the conversation that made it
+ * (sql/0007). Another organization's project is not found, whatever the actor's role.
+ */
+export async function deleteProject(db: Db, actor: Actor, projectId: string, meta: RequestMeta): Promise<DeleteProjectResult> {
   return db.begin(async (sql) => {
+    const [current] = await sql<{ id: string }[]>`
+      select id from projects where organization_id = ${actor.organizationId} and id = ${projectId} for update`;
+    if (!current) return { ok: false, reason: "not_found" } as const;
+    if (!canManageProjectLifecycle(actor.role)) return { ok: false, reason: "forbidden" } as const;
     const [project] = await sql<ProjectRow[]>`
       delete from projects where organization_id = ${actor.organizationId} and id = ${projectId} returning *`;
-    if (!project) return false;
-    await recordAudit(
-      sql,
-      {
-        organizationId: actor.organizationId,
-        actorUserId: actor.userId,
-        actorLabel: actor.label,
-        action: "project.deleted",
-        targetType: "project",
-        targetId: project.id,
-        before: projectView(project),
-      },
-      meta,
-    );
-    return true;
+    await recordAudit(sql, auditFor(actor, "project.deleted", { type: "project", id: project.id }, { before: projectView(project) }), meta);
+    return { ok: true } as const;
   });
 }

@@ -1,7 +1,8 @@
-import crypto from "node:crypto";
 import net from "node:net";
 import { hashToken, randomToken } from "~/lib/crypto.server";
-import type { Queryable } from "~/lib/db.server";
+import type { Db, Queryable } from "~/lib/db.server";
+import type { RequestMeta } from "~/lib/http.server";
+import { auditFor, recordAudit } from "./audit.server";
 
 export interface SessionWithUser {
   id: string;
@@ -12,10 +13,23 @@ export interface SessionWithUser {
   userName: string;
 }
 
-/** Starts a session with a fresh random token; only its hash is stored. Returns the token for the cookie. */
+/** The person behind a request, for writes about their own sessions. */
+export interface SessionActor {
+  userId: string;
+  label: string;
+  /** The built-in session's id; null in Clerk mode. */
+  sessionId: string | null;
+  /** The organization they are working in, for the audit row. */
+  organizationId: string | null;
+}
+
+/**
+ * Starts a session with a fresh random token; only its hash is stored. Returns the token for the cookie. Called
+ * inside the transaction of the sign-up or sign-in that it belongs to.
+ */
 export async function createSession(
   sql: Queryable,
-  input: { userId: string; organizationId: string | null; ttlDays: number; ip: string | null; userAgent: string | null },
+  input: { userId: string; organizationId: string | null; ttlDays: number; meta: RequestMeta },
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomToken();
   const [row] = await sql<{ expiresAt: Date }[]>`
@@ -23,7 +37,7 @@ export async function createSession(
     values (
       ${hashToken(token)}, ${input.userId}, ${input.organizationId},
       now() + make_interval(days => ${input.ttlDays}),
-      ${input.ip && net.isIP(input.ip) ? input.ip : null}, ${input.userAgent?.slice(0, 1000) ?? null}
+      ${input.meta.ip && net.isIP(input.meta.ip) ? input.meta.ip : null}, ${input.meta.userAgent?.slice(0, 1000) ?? null}
     )
     returning expires_at`;
   return { token, expiresAt: row.expiresAt };
@@ -38,17 +52,64 @@ export async function findSession(sql: Queryable, token: string): Promise<Sessio
   return session;
 }
 
-export async function setSessionOrganization(sql: Queryable, sessionId: string, organizationId: string): Promise<void> {
-  await sql`update sessions set organization_id = ${organizationId} where id = ${sessionId}`;
+export type SwitchOrganizationResult = { ok: true } | { ok: false; reason: "not_found" };
+
+/**
+ * Makes another of the person's organizations the session's. One they are not in looks exactly like one that does
+ * not exist.
+ */
+export async function switchSessionOrganization(
+  db: Db,
+  actor: SessionActor,
+  organizationId: string,
+  meta: RequestMeta,
+): Promise<SwitchOrganizationResult> {
+  if (!actor.sessionId) return { ok: false, reason: "not_found" };
+  const sessionId = actor.sessionId;
+  return db.begin(async (sql) => {
+    const [membership] = await sql`
+      select 1 from memberships where organization_id = ${organizationId} and user_id = ${actor.userId} for share`;
+    if (!membership) return { ok: false, reason: "not_found" } as const;
+    const [session] = await sql<{ previous: string | null }[]>`
+      update sessions s set organization_id = ${organizationId}
+      from sessions old
+      where s.id = ${sessionId} and s.user_id = ${actor.userId} and old.id = s.id
+      returning old.organization_id as previous`;
+    if (!session) return { ok: false, reason: "not_found" } as const;
+    await recordAudit(
+      sql,
+      auditFor(actor, "session.organization_switched", { type: "session", id: sessionId }, {
+        organizationId,
+        before: { organizationId: session.previous },
+        after: { organizationId },
+      }),
+      meta,
+    );
+    return { ok: true } as const;
+  });
 }
 
-export async function deleteSession(sql: Queryable, sessionId: string): Promise<void> {
-  await sql`delete from sessions where id = ${sessionId}`;
-}
-
-export async function deleteUserSessions(sql: Queryable, userId: string): Promise<number> {
-  const rows = await sql`delete from sessions where user_id = ${userId} returning id`;
-  return rows.length;
+/**
+ * Ends this session, or every session of the person ("everywhere"), with its audit row. In Clerk mode there is no
+ * session row of ours; the audit row still records it.
+ */
+export async function signOut(db: Db, actor: SessionActor, scope: "session" | "everywhere", meta: RequestMeta): Promise<{ ok: true; ended: number }> {
+  return db.begin(async (sql) => {
+    const ended =
+      scope === "everywhere"
+        ? await sql`delete from sessions where user_id = ${actor.userId} returning id`
+        : actor.sessionId
+          ? await sql`delete from sessions where id = ${actor.sessionId} and user_id = ${actor.userId} returning id`
+          : [];
+    await recordAudit(
+      sql,
+      auditFor(actor, scope === "everywhere" ? "auth.signed_out_everywhere" : "auth.signed_out", { type: "user", id: actor.userId }, {
+        after: { sessionsEnded: ended.length },
+      }),
+      meta,
+    );
+    return { ok: true, ended: ended.length } as const;
+  });
 }
 
 export async function deleteExpiredSessions(sql: Queryable): Promise<number> {

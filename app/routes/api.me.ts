@@ -3,7 +3,7 @@ import { requireOrgContext } from "~/auth/context.server";
 import { jsonResponse } from "~/lib/http.server";
 
 /** Who the API sees: the caller's user, organization and role. */
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { userId, organizationId, role } = await requireOrgContext(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { userId, organizationId, role } = await requireOrgContext(request, context);
   return jsonResponse({ userId, organizationId, role });
 }

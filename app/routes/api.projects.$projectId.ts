@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { badRequest, methodNotAllowed, readJsonBody } from "~/lib/http.server";
-import { requireOrgContext } from "~/auth/context.server";
+import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { projectUpdateSchema } from "~/lib/project-input.server";
@@ -9,8 +9,8 @@ import { parseWith } from "~/lib/validation";
 import { deleteProject, getProject, projectView, updateProject } from "~/models/projects.server";
 
 /** GET /api/projects/:id */
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request, context);
   const project = await getProject(getDb(), organizationId, requireId(request, params.projectId));
   if (!project) return notFound(request);
   return jsonResponse({ project: projectView(project) });
@@ -18,13 +18,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 /** PATCH /api/projects/:id (with the version last read) and DELETE /api/projects/:id */
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const meta = requestMeta(request, context);
 
   if (request.method === "DELETE") {
-    if (!(await deleteProject(db, actor, projectId, meta))) return notFound(request);
+    const deleted = await deleteProject(db, actor, projectId, meta);
+    if (!deleted.ok) return deleted.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
     return new Response(null, { status: 204 });
   }
   if (request.method !== "PATCH") return methodNotAllowed(["GET", "PATCH", "DELETE"]);
@@ -38,6 +39,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   switch (result.reason) {
     case "not_found":
       return notFound(request);
+    case "forbidden":
+      return forbiddenResponse(request);
     case "invalid":
       return badRequest("Some fields are not valid.", result.errors);
     case "conflict":

@@ -8,8 +8,8 @@ import { parseWith } from "~/lib/validation";
 import { createProject, listProjects, projectView } from "~/models/projects.server";
 
 /** GET /api/projects: the organization's projects, most recently updated first. */
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request, context);
   const projects = await listProjects(getDb(), organizationId);
   return jsonResponse({
     projects: projects.map((p) => ({
@@ -23,7 +23,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 /** POST /api/projects: creates a project with its first draft episode, validated as the forms are. */
 export async function action({ request, context }: ActionFunctionArgs) {
   if (request.method !== "POST") return methodNotAllowed(["GET", "POST"]);
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   const read = await readJsonBody(request);
   if (!read.ok) return read.response;
   const parsed = parseWith(projectCreateSchema, read.body);

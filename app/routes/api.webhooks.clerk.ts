@@ -3,7 +3,7 @@ import { verifyWebhook } from "@clerk/backend/webhooks";
 import { roleFromClerk } from "~/auth/clerk.server";
 import { getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse } from "~/lib/http.server";
+import { jsonResponse, requestMeta } from "~/lib/http.server";
 import { getLogger } from "~/lib/logger.server";
 import { applyClerkEvent } from "~/models/clerk-sync.server";
 import { processWebhookOnce } from "~/models/webhook-receipts.server";
@@ -13,7 +13,7 @@ export function loader() {
 }
 
 /** Clerk's user, organization and membership events, verified (svix signature and timestamp) and applied once. */
-export async function action({ request }: ActionFunctionArgs) {
+export async function action({ request, context }: ActionFunctionArgs) {
   const signingSecret = getConfig().CLERK_WEBHOOK_SIGNING_SECRET;
   if (!signingSecret) return jsonResponse({ error: "Clerk webhooks are not configured." }, { status: 404 });
 
@@ -30,7 +30,7 @@ export async function action({ request }: ActionFunctionArgs) {
   const timestamp = (event as { timestamp?: number }).timestamp;
   const eventTime = new Date(timestamp ?? Number(request.headers.get("svix-timestamp")) * 1000);
   const outcome = await processWebhookOnce(getDb(), { source: "clerk", webhookId, eventType: event.type }, (sql) =>
-    applyClerkEvent(sql, event, eventTime, (role) => roleFromClerk(role) ?? "member"),
+    applyClerkEvent(sql, event, eventTime, (role) => roleFromClerk(role) ?? "member", requestMeta(request, context)),
   );
   return jsonResponse({ ...outcome.response, duplicate: outcome.duplicate });
 }

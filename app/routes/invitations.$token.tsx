@@ -2,23 +2,22 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { FormMessage } from "~/components/form";
-import { getViewer, requireViewer } from "~/auth/context.server";
+import { getViewer, requireViewer, sessionActor } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, requestMeta } from "~/lib/http.server";
 import { ROLE_LABELS } from "~/lib/roles";
 import { acceptInvitation, findInvitationByToken } from "~/models/invitations.server";
-import { setSessionOrganization } from "~/models/sessions.server";
 
 export const meta: MetaFunction = () => [{ title: "Invitation · Many Futures" }];
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const invitation = await findInvitationByToken(getDb(), params.token ?? "");
   if (!invitation) {
     throw new Response("This invitation link is not valid any more: it was used, revoked or has expired.", {
       status: 404,
     });
   }
-  const viewer = await getViewer(request);
+  const viewer = await getViewer(request, context);
   return {
     organizationName: invitation.organizationName,
     invitedBy: invitation.invitedByName,
@@ -30,12 +29,9 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const viewer = await requireViewer(request);
-  const result = await acceptInvitation(
-    getDb(),
-    { token: params.token ?? "", userId: viewer.userId, userEmail: viewer.email },
-    requestMeta(request, context),
-  );
+  const viewer = await requireViewer(request, context);
+  const { userId, sessionId } = sessionActor(viewer);
+  const result = await acceptInvitation(getDb(), { userId, email: viewer.email, sessionId }, params.token ?? "", requestMeta(request, context));
   if (!result.ok) {
     const message =
       result.reason === "wrong_email"
@@ -43,7 +39,6 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         : "This invitation link is not valid any more: it was used, revoked or has expired.";
     return jsonResponse({ error: message }, { status: result.reason === "wrong_email" ? 403 : 404 });
   }
-  if (viewer.sessionId) await setSessionOrganization(getDb(), viewer.sessionId, result.organizationId);
   return redirect("/organization");
 }
 

@@ -5,8 +5,8 @@ import { requireViewer } from "~/auth/context.server";
 
 export const meta: MetaFunction = () => [{ title: "Choose an organization · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const viewer = await requireViewer(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const viewer = await requireViewer(request, context);
   if (viewer.organization) throw redirect("/organization");
   return { provider: viewer.provider };
 }

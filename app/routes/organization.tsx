@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Field, FormMessage } from "~/components/form";
-import { requireOrgContext, requireRole } from "~/auth/context.server";
+import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
@@ -14,8 +14,8 @@ import { changeMemberRole, getOrganization, listMembers, removeMember } from "~/
 
 export const meta: MetaFunction = () => [{ title: "Organization · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const actor = await requireOrgContext(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const actor = await requireOrgContext(request, context);
   const db = getDb();
   const [organization, members, invitations] = await Promise.all([
     getOrganization(db, actor.organizationId),
@@ -45,7 +45,7 @@ type ActionData =
   | { intent: "member"; errors?: Record<string, string>; message?: string };
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   if (clerkEnabled()) return jsonResponse({ errors: { form: "Members are managed in Clerk." } }, { status: 400 });
   const values = formValues(await request.formData());
   const parsed = parseWith(actionSchema, values);
@@ -59,10 +59,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
   switch (input.intent) {
     case "invite": {
-      if (!canInvite(actor.role, input.role)) {
-        requireRole(request, actor, input.role === "owner" ? ["owner"] : ["owner", "admin"]);
-      }
       const result = await createInvitation(db, actor, { email: input.email, role: input.role }, meta);
+      if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
       if (!result.ok) {
         return jsonResponse(
           { intent: "invite", errors: { email: "This person is already a member." }, values } satisfies ActionData,
@@ -73,18 +71,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return { intent: "invite", inviteLink, invitedEmail: input.email } satisfies ActionData;
     }
     case "revoke": {
-      requireRole(request, actor, ["owner", "admin"]);
-      if (!(await revokeInvitation(db, actor, input.invitationId, meta))) throw notFound(request);
+      const result = await revokeInvitation(db, actor, input.invitationId, meta);
+      if (!result.ok) throw result.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
       return { intent: "member", message: "Invitation revoked." } satisfies ActionData;
     }
     case "change-role":
     case "remove": {
-      requireRole(request, actor, ["owner"]);
       const result =
         input.intent === "remove"
           ? await removeMember(db, actor, input.membershipId, meta)
           : await changeMemberRole(db, actor, input.membershipId, input.role, meta);
       if (!result.ok && result.reason === "not_found") throw notFound(request);
+      if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
       if (!result.ok) {
         return jsonResponse(
           {

@@ -3,20 +3,20 @@ import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Field } from "~/components/form";
-import { requireViewer } from "~/auth/context.server";
+import { requireViewer, sessionActor } from "~/auth/context.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { ROLE_LABELS } from "~/lib/roles";
 import { formValues, parseWith } from "~/lib/validation";
-import { createOrganization, findMembership } from "~/models/organizations.server";
-import { setSessionOrganization } from "~/models/sessions.server";
+import { createOrganization } from "~/models/organizations.server";
+import { switchSessionOrganization } from "~/models/sessions.server";
 
 export const meta: MetaFunction = () => [{ title: "Your organizations · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   if (clerkEnabled()) throw redirect("/organization");
-  const viewer = await requireViewer(request);
+  const viewer = await requireViewer(request, context);
   return { memberships: viewer.memberships, currentId: viewer.organization?.organizationId ?? null };
 }
 
@@ -34,23 +34,19 @@ const actionSchema = z.discriminatedUnion(
 
 export async function action({ request, context }: ActionFunctionArgs) {
   if (clerkEnabled()) throw notFound(request);
-  const viewer = await requireViewer(request);
+  const viewer = await requireViewer(request, context);
   const values = formValues(await request.formData());
   const parsed = parseWith(actionSchema, values);
   if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
   const db = getDb();
+  const meta = requestMeta(request, context);
   if (parsed.data.intent === "switch") {
     // Switching to an organization you are not in looks exactly like switching to one that does not exist.
-    if (!(await findMembership(db, parsed.data.organizationId, viewer.userId))) throw notFound(request);
-    await setSessionOrganization(db, viewer.sessionId!, parsed.data.organizationId);
+    const switched = await switchSessionOrganization(db, sessionActor(viewer), parsed.data.organizationId, meta);
+    if (!switched.ok) throw notFound(request);
     return redirect("/organization");
   }
-  const organization = await createOrganization(
-    db,
-    { userId: viewer.userId, userLabel: viewer.email ?? viewer.name, name: parsed.data.name },
-    requestMeta(request, context),
-  );
-  await setSessionOrganization(db, viewer.sessionId!, organization.id);
+  await createOrganization(db, sessionActor(viewer), { name: parsed.data.name }, meta);
   return redirect("/organization");
 }
 

@@ -17,8 +17,8 @@ import { cadenceOf, getProject } from "~/models/projects.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.title ?? "Project"} · Many Futures` }];
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const project = await getProject(db, organizationId, projectId);
@@ -66,7 +66,7 @@ const noteAction = z.discriminatedUnion(
 type ActionData = { errors?: Record<string, string>; noteId?: string; values?: Record<string, unknown>; message?: string; current?: string };
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const values = formValues(await request.formData());
   const parsed = parseWith(noteAction, values);
@@ -79,8 +79,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const input = parsed.data;
   switch (input.intent) {
     case "add-note": {
-      const note = await addPlanningNote(db, actor, projectId, input.body, meta);
-      if (!note) throw notFound(request);
+      const added = await addPlanningNote(db, actor, projectId, input.body, meta);
+      if (!added.ok) throw notFound(request);
       return { message: "Note added." } satisfies ActionData;
     }
     case "edit-note": {
@@ -100,7 +100,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       return { message: "Note saved." } satisfies ActionData;
     }
     case "delete-note": {
-      if (!(await deletePlanningNote(db, actor, { projectId, noteId: input.noteId }, meta))) throw notFound(request);
+      if (!(await deletePlanningNote(db, actor, { projectId, noteId: input.noteId }, meta)).ok) throw notFound(request);
       return { message: "Note deleted." } satisfies ActionData;
     }
   }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { Field, FormMessage } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
-import { requireOrgContext } from "~/auth/context.server";
+import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { projectUpdateSchema } from "~/lib/project-input.server";
@@ -32,8 +32,8 @@ function settingsView(project: ProjectRow) {
   };
 }
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request, context);
   const project = await getProject(getDb(), organizationId, requireId(request, params.projectId));
   if (!project) throw notFound(request);
   return { project: settingsView(project), zones: timeZoneOptions(), saved: new URL(request.url).searchParams.has("saved") };
@@ -51,7 +51,7 @@ type ActionData = {
 };
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const meta = requestMeta(request, context);
@@ -60,7 +60,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (values.intent === "delete") {
     const parsed = parseWith(deleteSchema, values);
     if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values } satisfies ActionData, { status: 400 });
-    if (!(await deleteProject(db, actor, projectId, meta))) throw notFound(request);
+    const deleted = await deleteProject(db, actor, projectId, meta);
+    if (!deleted.ok) throw deleted.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
     return redirect("/projects");
   }
 
@@ -73,6 +74,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values } satisfies ActionData, { status: 400 });
   const result = await updateProject(db, actor, projectId, parsed.data, meta);
   if (!result.ok && result.reason === "not_found") throw notFound(request);
+  if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
   if (!result.ok && result.reason === "invalid") return jsonResponse({ errors: result.errors, values } satisfies ActionData, { status: 400 });
   if (!result.ok && result.reason === "conflict") {
     return jsonResponse(

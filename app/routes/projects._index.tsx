@@ -8,8 +8,8 @@ import { cadenceOf, listProjects } from "~/models/projects.server";
 
 export const meta: MetaFunction = () => [{ title: "Projects · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { organizationId } = await requireOrgContext(request, context);
   const projects = await listProjects(getDb(), organizationId);
   return {
     projects: projects.map((p) => ({

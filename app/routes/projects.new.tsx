@@ -7,18 +7,18 @@ import { Field, FormMessage } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
 import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
-import { assembleBrief, isQuestionKey, MAX_ANSWER_LENGTH, nextQuestion, QUESTIONS, transcript, type QuestionKey } from "~/lib/futura";
+import { assembleBrief, isQuestionKey, MAX_ANSWER_LENGTH, nextQuestion, QUESTIONS, type QuestionKey } from "~/lib/futura";
 import { jsonResponse, requestMeta } from "~/lib/http.server";
 import { projectCreateSchema } from "~/lib/project-input.server";
 import { timeZoneOptions } from "~/lib/schedule.server";
 import { formValues, parseWith } from "~/lib/validation";
 import { getActiveConversation, saveAnswer, startOver } from "~/models/conversations.server";
-import { createProject } from "~/models/projects.server";
+import { completeConversation } from "~/models/projects.server";
 
 export const meta: MetaFunction = () => [{ title: "New project · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  const actor = await requireOrgContext(request);
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const actor = await requireOrgContext(request, context);
   const conversation = await getActiveConversation(getDb(), actor);
   const answers = conversation?.answers ?? {};
   const edit = new URL(request.url).searchParams.get("edit");
@@ -43,7 +43,7 @@ const answerSchema = z.object({
 });
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const actor = await requireOrgContext(request);
+  const actor = await requireOrgContext(request, context);
   const db = getDb();
   const meta = requestMeta(request, context);
   const values = formValues(await request.formData());
@@ -54,15 +54,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
 
   if (values.intent === "confirm") {
-    const conversation = await getActiveConversation(db, actor);
-    if (!conversation || nextQuestion(conversation.answers)) return redirect("/projects/new");
     // The form sends title, brief and time zone; the schedule starts at the defaults (weekly, Monday 07:00).
     const parsed = parseWith(projectCreateSchema, values);
     if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
-    const result = await createProject(db, actor, parsed.data, meta, {
-      id: conversation.id,
-      transcript: transcript(conversation.answers),
-    });
+    const result = await completeConversation(db, actor, parsed.data, meta);
+    if (!result.ok && result.reason === "incomplete") return redirect("/projects/new");
+    if (!result.ok && result.reason === "conversation_closed") {
+      return redirect(result.projectId ? `/projects/${result.projectId}` : "/projects/new");
+    }
     if (!result.ok) return jsonResponse({ errors: result.errors, values }, { status: 400 });
     return redirect(`/projects/${result.project.id}`);
   }

@@ -29,10 +29,10 @@ export const headers: HeadersFunction = ({ actionHeaders }) => {
   return headers;
 };
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const redirectTo = safeRedirect(url.searchParams.get("redirectTo"));
-  if (await getViewer(request)) throw redirect(redirectTo);
+  if (await getViewer(request, context)) throw redirect(redirectTo);
   return { clerk: clerkEnabled(), redirectTo };
 }
 

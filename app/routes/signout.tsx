@@ -2,41 +2,25 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form } from "@remix-run/react";
 import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/auth/clerk.server";
-import { getViewer } from "~/auth/context.server";
+import { getViewer, sessionActor } from "~/auth/context.server";
 import { clearSessionCookie } from "~/auth/session-cookie.server";
 import { getDb } from "~/lib/db.server";
 import { requestMeta } from "~/lib/http.server";
-import { recordAudit } from "~/models/audit.server";
-import { deleteSession, deleteUserSessions } from "~/models/sessions.server";
+import { signOut } from "~/models/sessions.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign out · Many Futures" }];
 
-export async function loader({ request }: LoaderFunctionArgs) {
-  if (!(await getViewer(request))) throw redirect("/");
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  if (!(await getViewer(request, context))) throw redirect("/");
   return null;
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const everywhere = (await request.formData()).get("scope") === "everywhere";
-  const viewer = await getViewer(request);
+  const viewer = await getViewer(request, context);
   if (viewer) {
     if (viewer.clerk) await revokeClerkSessions(viewer.clerk, everywhere);
-    await getDb().begin(async (sql) => {
-      if (everywhere) await deleteUserSessions(sql, viewer.userId);
-      else if (viewer.sessionId) await deleteSession(sql, viewer.sessionId);
-      await recordAudit(
-        sql,
-        {
-          organizationId: viewer.organization?.organizationId ?? null,
-          actorUserId: viewer.userId,
-          actorLabel: viewer.email ?? viewer.name,
-          action: everywhere ? "auth.signed_out_everywhere" : "auth.signed_out",
-          targetType: "user",
-          targetId: viewer.userId,
-        },
-        requestMeta(request, context),
-      );
-    });
+    await signOut(getDb(), sessionActor(viewer), everywhere ? "everywhere" : "session", requestMeta(request, context));
   }
   const headers = new Headers({ "Set-Cookie": await clearSessionCookie(request) });
   if (viewer?.clerk) for (const cookie of CLERK_SIGNED_OUT_COOKIES) headers.append("Set-Cookie", cookie);

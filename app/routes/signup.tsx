@@ -12,7 +12,6 @@ import { getDb } from "~/lib/db.server";
 import { requestMeta } from "~/lib/http.server";
 import { safeRedirect } from "~/lib/safe-redirect";
 import { emailField, formValues, parseWith } from "~/lib/validation";
-import { createSession } from "~/models/sessions.server";
 import { createUserWithPersonalOrganization } from "~/models/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Create an account · Many Futures" }];
@@ -27,10 +26,10 @@ const signUpSchema = z.object({
   redirectTo: z.string().optional(),
 });
 
-export async function loader({ request }: LoaderFunctionArgs) {
+export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
   const redirectTo = safeRedirect(url.searchParams.get("redirectTo"));
-  if (await getViewer(request)) throw redirect(redirectTo);
+  if (await getViewer(request, context)) throw redirect(redirectTo);
   return { clerk: clerkEnabled(), redirectTo, email: url.searchParams.get("email") ?? "" };
 }
 
@@ -42,20 +41,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const { name, email, password } = parsed.data;
   const meta = requestMeta(request, context);
   const db = getDb();
-  const result = await createUserWithPersonalOrganization(db, { name, email, passwordHash: await hashPassword(password) }, meta);
+  const result = await createUserWithPersonalOrganization(
+    db,
+    { name, email, passwordHash: await hashPassword(password), sessionTtlDays: getConfig().SESSION_TTL_DAYS },
+    meta,
+  );
   if (!result.ok) {
     return {
       errors: { email: "An account with this email already exists. Sign in instead, or use another address." },
       values,
     };
   }
-  const session = await createSession(db, {
-    userId: result.user.id,
-    organizationId: result.organization.id,
-    ttlDays: getConfig().SESSION_TTL_DAYS,
-    ip: meta.ip,
-    userAgent: meta.userAgent,
-  });
+  const { session } = result;
   return redirect(safeRedirect(parsed.data.redirectTo), {
     headers: { "Set-Cookie": await serializeSessionCookie(request, session.token, session.expiresAt) },
   });

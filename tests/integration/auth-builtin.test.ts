@@ -107,23 +107,43 @@ describe("sign-up and sign-in", () => {
 });
 
 describe("sign-in rate limiting", () => {
-  it("locks an email after five failures, even for the right password, with a clear message", async () => {
+  it("checks at most five of twenty wrong passwords sent at once from one address for one account", async () => {
     const { email } = await signUp();
-    for (let i = 0; i < 5; i++) {
-      expect((await new TestClient(`192.0.2.${i + 1}`).post("/signin", { email, password: `wrong ${i}` })).status).toBe(400);
-    }
-    const locked = await new TestClient("192.0.2.99").post("/signin", { email, password: "correct horse battery" });
-    expect(locked.status).toBe(429);
-    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(0);
-    expect(await locked.text()).toContain("Too many sign-in attempts");
+    const attacker = new TestClient("192.0.2.20");
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => attacker.post("/signin", { email, password: `wrong ${i}` })));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((status) => status === 400)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    const [{ failures }] = await db`
+      select count(*)::int as failures from audit_log where action = 'auth.sign_in_failed' and actor_label = ${email}`;
+    expect(failures).toBe(5);
   });
 
-  it("locks an address after twenty failures across any emails", async () => {
+  it("after five failures from one address, that address is refused for that email with a clear message; its owner still signs in elsewhere", async () => {
+    const { email } = await signUp();
+    const attacker = new TestClient("192.0.2.30");
+    for (let i = 0; i < 5; i++) expect((await attacker.post("/signin", { email, password: `wrong ${i}` })).status).toBe(400);
+    const locked = await attacker.post("/signin", { email, password: "correct horse battery" });
+    expect(locked.status).toBe(429);
+    expect(Number(locked.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(Number(locked.headers.get("Retry-After"))).toBeLessThanOrEqual(15 * 60);
+    expect(await locked.text()).toContain("Too many sign-in attempts");
+
+    expect((await new TestClient("192.0.2.31").post("/signin", { email, password: "correct horse battery" })).status).toBe(302);
+  });
+
+  it("refuses an address after twenty failures across any emails; other addresses are not affected", async () => {
     const { email } = await signUp();
     const attacker = new TestClient("192.0.2.200");
     for (let i = 0; i < 20; i++) await attacker.post("/signin", { email: uniqueEmail("spray"), password: "guess" });
     expect((await attacker.post("/signin", { email, password: "correct horse battery" })).status).toBe(429);
     expect((await new TestClient("192.0.2.201").post("/signin", { email, password: "correct horse battery" })).status).toBe(302);
+  });
+
+  it("successful sign-ins do not use up the limits", async () => {
+    const { email } = await signUp();
+    const office = new TestClient("192.0.2.40");
+    for (let i = 0; i < 7; i++) expect((await office.post("/signin", { email, password: "correct horse battery" })).status).toBe(302);
   });
 });
 
@@ -193,16 +213,28 @@ describe("organizations and invitations", () => {
 
   it("a link works once, and only for the address it was sent to", async () => {
     const owner = await signUp();
-    const { link } = await invite(owner.client, uniqueEmail("intended"));
+    const intended = uniqueEmail("intended");
+    const { link } = await invite(owner.client, intended);
     const stranger = await signUp();
     const wrong = await stranger.client.post(link!, {});
     expect(wrong.status).toBe(403);
     expect(await wrong.text()).toContain("sent to a different email address");
 
-    const member = await join(owner.client);
-    expect(member.role).toBe("member");
-    const reused = await new TestClient().get(link!.replace(/.$/, "x"));
-    expect(reused.status).toBe(404);
+    const invitee = await signUp(new TestClient("203.0.113.78"), "Intended", intended);
+    expect((await invitee.client.post(link!, {})).status).toBe(302);
+    const [{ memberships }] = await db`
+      select count(*)::int as memberships from memberships where organization_id = ${owner.organizationId} and user_id = ${invitee.userId}`;
+    expect(memberships).toBe(1);
+
+    // The accepted link itself, used again: refused to the invitee, and to anyone who got hold of it.
+    const again = await invitee.client.post(link!, {});
+    expect(again.status).toBe(404);
+    expect(await again.text()).toContain("not valid any more");
+    expect((await invitee.client.get(link!)).status).toBe(404);
+    expect((await new TestClient().get(link!)).status).toBe(404);
+    const [{ accepted }] = await db`
+      select count(*)::int as accepted from audit_log where organization_id = ${owner.organizationId} and action = 'invitation.accepted'`;
+    expect(accepted).toBe(1);
   });
 
   it("switches between organizations, and refuses one you are not in as if it did not exist", async () => {
@@ -212,9 +244,30 @@ describe("organizations and invitations", () => {
     await member.client.post("/organizations", { intent: "switch", organizationId: personal });
     expect(((await (await member.client.get("/api/me")).json()) as { organizationId: string }).organizationId).toBe(personal);
 
+    const [switched] = await db`
+      select before, after, organization_id from audit_log where actor_user_id = ${member.userId} and action = 'session.organization_switched'`;
+    expect(switched).toEqual({ organizationId: personal, before: { organizationId: owner.organizationId }, after: { organizationId: personal } });
+
     const outsider = await signUp();
     const response = await outsider.client.post("/organizations", { intent: "switch", organizationId: owner.organizationId });
     expect(response.status).toBe(404);
+    expect(await db`select 1 from audit_log where actor_user_id = ${outsider.userId} and action = 'session.organization_switched'`).toHaveLength(0);
+  });
+
+  it("a person removed from their session's organization works in another of theirs, and reading pages writes nothing", async () => {
+    const owner = await signUp();
+    const member = await join(owner.client);
+    const membership = await membershipId(owner.organizationId, member.userId);
+    expect((await owner.client.post("/organization", { intent: "remove", membershipId: membership })).status).toBe(200);
+
+    const before = await db`select id, organization_id, updated_at from sessions where user_id = ${member.userId} order by id`;
+    const [{ audits: auditsBefore }] = await db`select count(*)::int as audits from audit_log`;
+    const me = (await (await member.client.get("/api/me")).json()) as { organizationId: string };
+    expect(me.organizationId).not.toBe(owner.organizationId);
+    expect((await member.client.get("/projects")).status).toBe(200);
+    expect(await db`select id, organization_id, updated_at from sessions where user_id = ${member.userId} order by id`).toEqual(before);
+    const [{ audits: auditsAfter }] = await db`select count(*)::int as audits from audit_log`;
+    expect(auditsAfter).toBe(auditsBefore);
   });
 });
 

@@ -120,7 +120,7 @@ describe("Clerk session tokens", () => {
     expect(backend.requests.some((r) => r.method === "GET" && r.path.startsWith("/v1/sessions?") && r.path.includes(signOutUser))).toBe(true);
     const audits = await db`
       select a.action from audit_log a join users u on u.id = a.actor_user_id
-      where u.clerk_user_id = ${signOutUser} order by a.created_at`;
+      where u.clerk_user_id = ${signOutUser} and a.action like 'auth.%' order by a.created_at`;
     expect(audits.map((a) => a.action)).toEqual(["auth.signed_out", "auth.signed_out_everywhere"]);
   });
 
@@ -208,6 +208,48 @@ describe("Clerk webhooks", () => {
     expect(await db`select 1 from memberships where clerk_membership_id = ${membershipId}`).toHaveLength(0);
     await deliver(membership("organizationMembership.updated", "org:admin", 2_500));
     expect(await db`select 1 from memberships where clerk_membership_id = ${membershipId}`).toHaveLength(0);
+  });
+
+  it("a membership deleted by webhook is not re-created by a session token issued before the deletion", async () => {
+    const userId = id("user");
+    const orgId = id("org");
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: userId, org_id: orgId, org_role: "org:member", org_slug: "tomb", org_permissions: [] };
+    const before = clerk.sessionToken({ ...claims, iat: now - 60, nbf: now - 60 });
+    expect((await me(before.token)).body.role).toBe("member");
+    const mirrored = async () => {
+      const [{ count }] = await db`
+        select count(*)::int as count from memberships m
+        join users u on u.id = m.user_id join organizations o on o.id = m.organization_id
+        where u.clerk_user_id = ${userId} and o.clerk_organization_id = ${orgId}`;
+      return count;
+    };
+    expect(await mirrored()).toBe(1);
+
+    // Clerk's deletion names the membership by its own id, which the token path never learned, and by the pair.
+    const deleted = await deliver(
+      {
+        type: "organizationMembership.deleted",
+        object: "event",
+        data: { id: id("orgmem"), object: "organization_membership", organization: { id: orgId }, public_user_data: { user_id: userId } },
+      },
+      { timestamp: now - 30 },
+    );
+    expect(deleted.body).toEqual({ applied: true, duplicate: false });
+    expect(await mirrored()).toBe(0);
+
+    // The old token is still valid for a few seconds: it must not bring the membership back.
+    expect(await me(before.token)).toEqual({ status: 403, body: { error: "no active organization: create or choose one first" } });
+    expect(await mirrored()).toBe(0);
+
+    // Re-added in Clerk: a token issued after the deletion carries the organization again, and is followed.
+    const after = clerk.sessionToken({ ...claims, org_role: "org:admin" });
+    expect((await me(after.token)).body.role).toBe("admin");
+    expect(await mirrored()).toBe(1);
+    const actions = await db`
+      select a.action from audit_log a join organizations o on o.id = a.organization_id
+      where o.clerk_organization_id = ${orgId} order by a.created_at`;
+    expect(actions.map((a) => a.action)).toEqual(["clerk.identity_mirrored", "clerk.membership.deleted", "clerk.identity_mirrored"]);
   });
 
   it("renames and deletes organizations", async () => {

@@ -213,6 +213,32 @@ const rules: Rule[] = [
     attempt: (db) => db`
       insert into email_deliveries (organization_id, kind, to_email, subject, idempotency_key)
       values (${ids.orgA}, 'episode', 'a@example.com', 'Episode', ${unique()})` },
+  // composite tenant keys (sql/0007): a child's organization is its parent's
+  { rule: "a queue row's organization is its episode's", code: FOREIGN_KEY, constraint: "episode_schedule_queue_episode_organization_fkey",
+    attempt: async (db) => {
+      const [episode] = await db`insert into episodes (organization_id, project_id, scheduled_for) values (${ids.orgA}, ${ids.project}, now() + interval '2 hours') returning id`;
+      await db`insert into episode_schedule_queue (organization_id, episode_id) values (${ids.orgB}, ${episode.id})`;
+    } },
+  { rule: "usage is booked to its episode's organization", code: FOREIGN_KEY, constraint: "token_usage_episode_organization_fkey",
+    attempt: (db) => db`
+      insert into token_usage (organization_id, episode_id, call_id, agent, model, prompt_tokens, completion_tokens, cost_gbp_micros, usage_date)
+      values (${ids.orgB}, ${ids.episode}, ${unique()}, 'writer', 'm', 1, 1, 1, current_date)` },
+  { rule: "an email's organization is its episode's", code: FOREIGN_KEY, constraint: "email_deliveries_episode_organization_fkey",
+    attempt: (db) => db`
+      insert into email_deliveries (organization_id, kind, episode_id, to_email, subject, idempotency_key)
+      values (${ids.orgB}, 'generation_failed', ${ids.episode}, 'a@example.com', 'Failed', ${unique()})` },
+  { rule: "an email's organization is its subscriber's", code: FOREIGN_KEY, constraint: "email_deliveries_subscriber_organization_fkey",
+    attempt: (db) => db`
+      insert into email_deliveries (organization_id, kind, subscriber_id, to_email, subject, idempotency_key)
+      values (${ids.orgB}, 'subscription_confirmation', ${ids.subscriber}, 'reader@example.com', 'Confirm', ${unique()})` },
+  { rule: "a conversation's organization is its project's", code: FOREIGN_KEY, constraint: "project_conversations_project_organization_fkey",
+    attempt: (db) => db`
+      insert into project_conversations (organization_id, user_id, status, project_id) values (${ids.orgB}, ${ids.user}, 'completed', ${ids.project})` },
+  // sign-in throttling
+  { rule: "a throttling key is a SHA-256 hash", code: CHECK, constraint: "sign_in_attempts_key_hash_check",
+    attempt: (db) => db`insert into sign_in_attempts (scope, key_hash, window_start) values ('email', 'ada@example.com', now())` },
+  { rule: "a throttling scope is address, email_address or email", code: CHECK, constraint: "sign_in_attempts_scope_check",
+    attempt: (db) => db`insert into sign_in_attempts (scope, key_hash, window_start) values ('user', ${"a".repeat(64)}, now())` },
   // events, audit and receipts
   { rule: "an event type is snake_case", code: CHECK, constraint: "user_events_event_type_check",
     attempt: (db) => db`insert into user_events (organization_id, event_type) values (${ids.orgA}, 'Project Created!')` },
@@ -267,6 +293,34 @@ describe("schema constraints", () => {
       select (select count(*)::int from projects where organization_id = ${org.id}) as projects,
              (select count(*)::int from episodes where organization_id = ${org.id}) as episodes`;
     expect({ projects, episodes }).toEqual({ projects: 0, episodes: 0 });
+  });
+
+  it("deleting an episode keeps its usage on the books, in its organization, and takes its queue row and emails", async () => {
+    const [episode] = await db`
+      insert into episodes (organization_id, project_id, scheduled_for) values (${ids.orgA}, ${ids.project}, now() + interval '3 days') returning id`;
+    const callId = unique();
+    await db`
+      insert into token_usage (organization_id, episode_id, call_id, agent, model, prompt_tokens, completion_tokens, cost_gbp_micros, usage_date)
+      values (${ids.orgA}, ${episode.id}, ${callId}, 'writer', 'm', 10, 20, 30, current_date)`;
+    await db`insert into episode_schedule_queue (organization_id, episode_id) values (${ids.orgA}, ${episode.id})`;
+    await db`
+      insert into email_deliveries (organization_id, kind, episode_id, subscriber_id, to_email, subject, idempotency_key)
+      values (${ids.orgA}, 'episode', ${episode.id}, ${ids.subscriber}, 'reader@example.com', 'Episode', ${unique()})`;
+
+    await db`delete from episodes where id = ${episode.id}`;
+    const [usage] = await db`select organization_id, episode_id, cost_gbp_micros from token_usage where call_id = ${callId}`;
+    expect(usage).toEqual({ organizationId: ids.orgA, episodeId: null, costGbpMicros: 30 });
+    expect(await db`select 1 from episode_schedule_queue where episode_id = ${episode.id}`).toHaveLength(0);
+    expect(await db`select 1 from email_deliveries where episode_id = ${episode.id}`).toHaveLength(0);
+  });
+
+  it("deleting a project made through the conversation takes the completed conversation with it", async () => {
+    const [project] = await db`insert into projects (organization_id, title) values (${ids.orgA}, 'From Futura') returning id`;
+    const [conversation] = await db`
+      insert into project_conversations (organization_id, user_id, status, project_id)
+      values (${ids.orgA}, ${ids.user}, 'completed', ${project.id}) returning id`;
+    await db`delete from projects where id = ${project.id}`;
+    expect(await db`select 1 from project_conversations where id = ${conversation.id}`).toHaveLength(0);
   });
 
   it("keeps updated_at current on every update", async () => {
