@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { FormMessage } from "~/components/form";
+import { roleWithArticle } from "~/components/roles";
 import { getViewer, requireViewer } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, requestMeta } from "~/lib/http.server";
-import { ROLE_LABELS } from "~/lib/roles";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { acceptInvitation, findInvitationByToken } from "~/models/invitations.server";
 import { setSessionOrganization } from "~/models/sessions.server";
 
@@ -31,6 +32,8 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const viewer = await requireViewer(request);
+  // The button sends no fields, but the body must still be a form.
+  await readForm(request);
   const result = await acceptInvitation(
     getDb(),
     { token: params.token ?? "", userId: viewer.userId, userEmail: viewer.email },
@@ -44,7 +47,11 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return jsonResponse({ error: message }, { status: result.reason === "wrong_email" ? 403 : 404 });
   }
   if (viewer.sessionId) await setSessionOrganization(getDb(), viewer.sessionId, result.organizationId);
-  return redirect("/organization");
+  return redirectWithFlash(request, "/organization", { message: "You have joined the organization." });
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function InvitationPage() {
@@ -56,7 +63,7 @@ export default function InvitationPage() {
       <h1 id="invitation-title">Join {organizationName}</h1>
       <p>
         {invitedBy ? `${invitedBy} invited` : "You were invited as"} {email} to join {organizationName} as{" "}
-        {ROLE_LABELS[role].toLowerCase() === "admin" ? "an admin" : `a ${ROLE_LABELS[role].toLowerCase()}`}.
+        {roleWithArticle(role)}.
       </p>
       <FormMessage>{actionData?.error}</FormMessage>
       {viewer ? (

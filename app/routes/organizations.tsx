@@ -2,13 +2,16 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { requireViewer } from "~/auth/context.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { ROLE_LABELS } from "~/lib/roles";
-import { formValues, parseWith } from "~/lib/validation";
+import { parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { createOrganization, findMembership } from "~/models/organizations.server";
 import { setSessionOrganization } from "~/models/sessions.server";
 
@@ -32,18 +35,23 @@ const actionSchema = z.discriminatedUnion(
   { error: "Unknown action." },
 );
 
+const CREATE_FIELDS = { name: "field-name" };
+
 export async function action({ request, context }: ActionFunctionArgs) {
   if (clerkEnabled()) throw notFound(request);
   const viewer = await requireViewer(request);
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
   const parsed = parseWith(actionSchema, values);
-  if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
+  if (!parsed.ok) {
+    return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(CREATE_FIELDS)), values }, { status: 400 });
+  }
   const db = getDb();
   if (parsed.data.intent === "switch") {
     // Switching to an organization you are not in looks exactly like switching to one that does not exist.
-    if (!(await findMembership(db, parsed.data.organizationId, viewer.userId))) throw notFound(request);
+    const membership = await findMembership(db, parsed.data.organizationId, viewer.userId);
+    if (!membership) throw notFound(request);
     await setSessionOrganization(db, viewer.sessionId!, parsed.data.organizationId);
-    return redirect("/organization");
+    return redirectWithFlash(request, "/organization", { message: `You are now working in ${membership.organizationName}.` });
   }
   const organization = await createOrganization(
     db,
@@ -51,15 +59,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
     requestMeta(request, context),
   );
   await setSessionOrganization(db, viewer.sessionId!, organization.id);
-  return redirect("/organization");
+  return redirectWithFlash(request, "/organization", { message: `${organization.name} is created, and you are working in it.` });
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function OrganizationsPage() {
   const { memberships, currentId } = useLoaderData<typeof loader>();
-  const actionData = useActionData<{ errors: Record<string, string>; values: Record<string, unknown> }>();
+  const actionData = useActionData<{ errors: FieldErrors; values: FormFields }>();
   return (
     <div className="stack">
       <h1>Your organizations</h1>
+      <ErrorSummary errors={actionData?.errors} fieldIds={CREATE_FIELDS} />
       <ul className="stack">
         {memberships.map((m) => (
           <li key={m.organizationId} className="card">

@@ -4,8 +4,10 @@ import { Form } from "@remix-run/react";
 import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/auth/clerk.server";
 import { getViewer } from "~/auth/context.server";
 import { clearSessionCookie } from "~/auth/session-cookie.server";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { getDb } from "~/lib/db.server";
-import { requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { readForm, requestMeta } from "~/lib/http.server";
 import { recordAudit } from "~/models/audit.server";
 import { deleteSession, deleteUserSessions } from "~/models/sessions.server";
 
@@ -17,7 +19,7 @@ export async function loader({ request }: LoaderFunctionArgs) {
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
-  const everywhere = (await request.formData()).get("scope") === "everywhere";
+  const everywhere = (await readForm(request)).scope === "everywhere";
   const viewer = await getViewer(request);
   if (viewer) {
     if (viewer.clerk) await revokeClerkSessions(viewer.clerk, everywhere);
@@ -40,7 +42,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const headers = new Headers({ "Set-Cookie": await clearSessionCookie(request) });
   if (viewer?.clerk) for (const cookie of CLERK_SIGNED_OUT_COOKIES) headers.append("Set-Cookie", cookie);
-  return redirect("/", { headers });
+  return redirectWithFlash(request, "/", { message: everywhere ? "You are signed out on every device." : "You are signed out." }, headers);
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function SignOutPage() {
