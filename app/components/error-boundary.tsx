@@ -8,6 +8,7 @@ import {
   type ErrorResponse,
   type Params,
 } from "@remix-run/react";
+import type { HeadersFunction } from "@remix-run/node";
 import type { ReactNode } from "react";
 
 export type StatusHandler = (info: { error: ErrorResponse; params: Params }) => ReactNode;
@@ -114,3 +115,25 @@ export function GeneralErrorBoundary({
     </ErrorPage>
   );
 }
+
+/** Headers a client needs to act on a refusal: which methods a 405 allows, when a 429 may be retried. */
+const ACTIONABLE_HEADERS = ["Allow", "Retry-After"];
+
+/**
+ * A route's `headers` export that keeps those headers when its action refuses a request: Remix otherwise passes
+ * on only the cookies of a response rendered by the error boundary, or returned with an error status.
+ */
+export const keepRefusalHeaders: HeadersFunction = ({ parentHeaders, actionHeaders, errorHeaders }) => {
+  const headers = new Headers();
+  parentHeaders.forEach((value, name) => {
+    // Remix adds the parent's cookies itself.
+    if (name.toLowerCase() !== "set-cookie") headers.set(name, value);
+  });
+  for (const source of [actionHeaders, errorHeaders]) {
+    for (const name of ACTIONABLE_HEADERS) {
+      const value = source?.get(name);
+      if (value) headers.set(name, value);
+    }
+  }
+  return headers;
+};

@@ -38,7 +38,7 @@ export function badRequest(error: string, fields: FieldErrors = {}): Response {
 
 /**
  * The JSON body of an API write. Anything but application/json is 415 (this also keeps cross-site HTML forms,
- * which cannot send JSON, away from the API); unparseable JSON is 400.
+ * which cannot send JSON, away from the API); a body over MAX_JSON_BYTES is 413 and unparseable JSON 400.
  */
 export async function readJsonBody(request: Request): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> {
   const type = request.headers.get("Content-Type") ?? "";
@@ -48,8 +48,12 @@ export async function readJsonBody(request: Request): Promise<{ ok: true; body: 
       response: jsonResponse({ error: "Send the body as JSON with Content-Type: application/json." }, { status: 415 }),
     };
   }
+  const body = await readBodyWithin(request, MAX_JSON_BYTES);
+  if (!body) {
+    return { ok: false, response: jsonResponse({ error: `The body is too large: send at most ${MAX_JSON_BYTES / 1024} KB.` }, { status: 413 }) };
+  }
   try {
-    return { ok: true, body: JSON.parse(await request.text()) };
+    return { ok: true, body: JSON.parse(new TextDecoder().decode(body)) };
   } catch {
     return { ok: false, response: badRequest("The body is not valid JSON.") };
   }
@@ -70,8 +74,9 @@ export function clientError(request: Request, status: number, message: string, h
   return new Response(message, { status, headers: textHeaders });
 }
 
-/** The largest form body accepted. The biggest real form (a 20,000-character brief) is a small part of it. */
+/** The largest bodies accepted. The biggest real one (a 20,000-character brief) is a small part of either. */
 export const MAX_FORM_BYTES = 512 * 1024;
+export const MAX_JSON_BYTES = 512 * 1024;
 
 const FORM_TYPES_MESSAGE =
   "This form could not be read: send it as application/x-www-form-urlencoded or multipart/form-data (reload the page and submit it again).";

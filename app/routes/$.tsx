@@ -1,4 +1,4 @@
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 
 // Any path no other route matches, whatever the method: a real 404 rendered inside the site layout. (Paths
 // under /api/ have their own catch-all, which answers JSON.)
@@ -8,6 +8,8 @@ function notFound(): never {
 
 export const loader = notFound;
 export const action = notFound;
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
-import { FormMessage } from "~/components/form";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
 import { roleWithArticle } from "~/components/roles";
 import { getViewer, requireViewer } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
@@ -50,6 +50,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   return redirectWithFlash(request, "/organization", { message: "You have joined the organization." });
 }
 
+export const headers = keepRefusalHeaders;
+
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;
 }
@@ -65,7 +67,7 @@ export default function InvitationPage() {
         {invitedBy ? `${invitedBy} invited` : "You were invited as"} {email} to join {organizationName} as{" "}
         {roleWithArticle(role)}.
       </p>
-      <FormMessage>{actionData?.error}</FormMessage>
+      <ErrorSummary errors={actionData?.error ? { form: actionData.error } : undefined} fieldIds={{}} />
       {viewer ? (
         viewer.email === email ? (
           <Form method="post">

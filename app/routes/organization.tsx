@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { roleWithArticle } from "~/components/roles";
@@ -122,6 +122,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
   }
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

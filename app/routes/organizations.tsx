@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { requireViewer } from "~/auth/context.server";
@@ -61,6 +61,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   await setSessionOrganization(db, viewer.sessionId!, organization.id);
   return redirectWithFlash(request, "/organization", { message: `${organization.name} is created, and you are working in it.` });
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

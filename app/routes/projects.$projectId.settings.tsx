@@ -2,7 +2,7 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { ErrorPage, GeneralErrorBoundary } from "~/components/error-boundary";
+import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field, TextAreaField } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
@@ -122,6 +122,8 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         : "Nothing to save: the settings were already like this.";
   return redirectWithFlash(request, `/projects/${projectId}/settings`, { message });
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return (

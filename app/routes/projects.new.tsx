@@ -3,7 +3,7 @@ import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field, TextAreaField } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
@@ -130,6 +130,8 @@ function AnswerForm({ question, value, error, editing }: { question: QuestionKey
     </Form>
   );
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

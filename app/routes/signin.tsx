@@ -1,9 +1,9 @@
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { getViewer } from "~/auth/context.server";
@@ -20,16 +20,11 @@ export const meta: MetaFunction = () => [{ title: "Sign in · Many Futures" }];
 const signInSchema = z.object({
   email: emailField,
   password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200, "Passwords here are at most 200 characters."),
-  redirectTo: z.string().optional(),
+  redirectTo: z.string().max(2000).optional(),
 });
 
-// A throttled sign-in tells clients when to try again.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const headers = new Headers();
-  const retryAfter = actionHeaders.get("Retry-After");
-  if (retryAfter) headers.set("Retry-After", retryAfter);
-  return headers;
-};
+// A refused request keeps its Allow, and a throttled sign-in tells clients when to try again.
+export const headers = keepRefusalHeaders;
 
 export async function loader({ request }: LoaderFunctionArgs) {
   const url = new URL(request.url);

@@ -1,13 +1,15 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form } from "@remix-run/react";
+import { z } from "zod";
 import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/auth/clerk.server";
 import { getViewer } from "~/auth/context.server";
 import { clearSessionCookie } from "~/auth/session-cookie.server";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { readForm, requestMeta } from "~/lib/http.server";
+import { clientError, readForm, requestMeta } from "~/lib/http.server";
+import { OUT_OF_DATE_MESSAGE, parseWith } from "~/lib/validation";
 import { recordAudit } from "~/models/audit.server";
 import { deleteSession, deleteUserSessions } from "~/models/sessions.server";
 
@@ -18,8 +20,12 @@ export async function loader({ request }: LoaderFunctionArgs) {
   return null;
 }
 
+const signOutSchema = z.object({ scope: z.literal("everywhere").optional() });
+
 export async function action({ request, context }: ActionFunctionArgs) {
-  const everywhere = (await readForm(request)).scope === "everywhere";
+  const parsed = parseWith(signOutSchema, await readForm(request));
+  if (!parsed.ok) throw clientError(request, 400, OUT_OF_DATE_MESSAGE);
+  const everywhere = parsed.data.scope === "everywhere";
   const viewer = await getViewer(request);
   if (viewer) {
     if (viewer.clerk) await revokeClerkSessions(viewer.clerk, everywhere);
@@ -44,6 +50,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (viewer?.clerk) for (const cookie of CLERK_SIGNED_OUT_COOKIES) headers.append("Set-Cookie", cookie);
   return redirectWithFlash(request, "/", { message: everywhere ? "You are signed out on every device." : "You are signed out." }, headers);
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

@@ -3,7 +3,7 @@ import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { getViewer } from "~/auth/context.server";
@@ -36,7 +36,7 @@ const signUpSchema = z.object({
     .string({ error: "Choose a password." })
     .min(10, "Use at least 10 characters for your password.")
     .max(200, "Keep your password under 200 characters."),
-  redirectTo: z.string().optional(),
+  redirectTo: z.string().max(2000).optional(),
 });
 
 export async function loader({ request }: LoaderFunctionArgs) {
@@ -80,6 +80,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     headers: { "Set-Cookie": await serializeSessionCookie(request, session.token, session.expiresAt) },
   });
 }
+
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;
