@@ -1,4 +1,16 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, type MouseEvent } from "react";
+
+/**
+ * With JavaScript a link to a field moves focus there itself: following the fragment would be a navigation,
+ * and the router forgets the submission's errors on every navigation.
+ */
+function focusField(event: MouseEvent<HTMLAnchorElement>, id: string) {
+  const field = document.getElementById(id);
+  if (!field) return;
+  event.preventDefault();
+  field.scrollIntoView({ block: "center" });
+  field.focus();
+}
 
 /**
  * What went wrong with a submitted form, at the top of the page (the GOV.UK pattern): without JavaScript the
@@ -20,7 +32,15 @@ export function ErrorSummary({ errors, fieldIds }: { errors: Record<string, stri
       <h2 id="error-summary-title">There is a problem</h2>
       <ul>
         {entries.map(([field, message]) => (
-          <li key={field}>{fieldIds[field] ? <a href={`#${fieldIds[field]}`}>{message}</a> : message}</li>
+          <li key={field}>
+            {fieldIds[field] ? (
+              <a href={`#${fieldIds[field]}`} onClick={(event) => focusField(event, fieldIds[field])}>
+                {message}
+              </a>
+            ) : (
+              message
+            )}
+          </li>
         ))}
       </ul>
     </div>
