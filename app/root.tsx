@@ -1,7 +1,6 @@
 import type { LinksFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import {
   Form,
-  isRouteErrorResponse,
   Link,
   Links,
   Meta,
@@ -9,14 +8,17 @@ import {
   Scripts,
   ScrollRestoration,
   useLoaderData,
-  useRouteError,
+  useLocation,
   useRouteLoaderData,
 } from "@remix-run/react";
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 import { clerkRootLoader } from "./auth/clerk.server";
 import { ClerkApp } from "./auth/clerk-ui";
 import { getViewer } from "./auth/context.server";
+import { GeneralErrorBoundary } from "./components/error-boundary";
 import { clerkEnabled } from "./lib/config.server";
+import { takeFlash, type Flash } from "./lib/flash.server";
+import { jsonResponse } from "./lib/http.server";
 import { useNonce } from "./lib/nonce";
 import stylesUrl from "./styles/app.css";
 
@@ -31,7 +33,7 @@ export const meta: MetaFunction = () => [
 ];
 
 export async function loader(args: LoaderFunctionArgs) {
-  const viewer = await getViewer(args.request, args.context);
+  const [viewer, { flash, setCookie }] = await Promise.all([getViewer(args.request, args.context), takeFlash(args.request)]);
   const data = {
     authProvider: clerkEnabled() ? ("clerk" as const) : ("builtin" as const),
     viewer: viewer
@@ -41,14 +43,26 @@ export async function loader(args: LoaderFunctionArgs) {
           canSwitch: viewer.provider === "builtin",
         }
       : null,
+    flash,
+    requestId: args.context.requestId ?? null,
   };
-  return data.authProvider === "clerk" ? clerkRootLoader(args, data) : data;
+  // The flash is shown once: this response removes its cookie.
+  const headers = new Headers(setCookie ? { "Set-Cookie": setCookie } : {});
+  if (data.authProvider === "clerk") {
+    // Clerk's loader answers with a Response that carries its own state beside ours.
+    const response = (await clerkRootLoader(args, data)) as unknown as Response;
+    if (setCookie) response.headers.append("Set-Cookie", setCookie);
+    return response;
+  }
+  return setCookie ? jsonResponse(data, { headers }) : data;
 }
 
-type RootData = Awaited<ReturnType<typeof loader>> & {
+interface RootData {
   authProvider: "builtin" | "clerk";
   viewer: { name: string; organizationName: string | null; canSwitch: boolean } | null;
-};
+  flash: Flash | null;
+  requestId: string | null;
+}
 
 function SiteNav() {
   // Absent when the root loader itself failed: the error page then shows a plain header.
@@ -79,6 +93,33 @@ function SiteNav() {
   );
 }
 
+/**
+ * The confirmation a successful form submission carried across its redirect. The live region is always there,
+ * so a message that appears after a navigation in the browser is read out; a message belongs to the page it
+ * was delivered with, and is gone after the next navigation.
+ */
+function FlashNotice() {
+  const flash = useRouteLoaderData<RootData>("root")?.flash ?? null;
+  const locationKey = useLocation().key;
+  const [delivered, setDelivered] = useState({ flash, locationKey });
+  if (delivered.flash !== flash) setDelivered({ flash, locationKey });
+  const shown = flash && delivered.flash === flash && delivered.locationKey === locationKey ? flash : null;
+  return (
+    <div role="status" className={shown ? "notice notice--success flash" : "flash flash--empty"}>
+      {shown ? (
+        <>
+          <p>{shown.message}</p>
+          {shown.inviteLink ? (
+            <p className="copy-box" data-testid="invite-link">
+              {shown.inviteLink}
+            </p>
+          ) : null}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
 export function Layout({ children }: { children: ReactNode }) {
   const nonce = useNonce();
   return (
@@ -105,6 +146,7 @@ export function Layout({ children }: { children: ReactNode }) {
           </div>
         </header>
         <main id="main" className="container">
+          <FlashNotice />
           {children}
         </main>
         <footer className="site-footer">
@@ -129,33 +171,5 @@ export default function Root() {
 }
 
 export function ErrorBoundary() {
-  const error = useRouteError();
-  if (isRouteErrorResponse(error) && error.status === 404) {
-    return (
-      <section className="error-page" aria-labelledby="error-title">
-        <h1 id="error-title">Page not found</h1>
-        <p>We couldn't find the page you asked for. It may have moved, or the link may be mistyped.</p>
-        <p>
-          <Link to="/">Go to the home page</Link>
-        </p>
-      </section>
-    );
-  }
-  const status = isRouteErrorResponse(error) ? error.status : 500;
-  // In production the server replaces error details with a generic message, so nothing internal shows here.
-  const detail = process.env.NODE_ENV !== "production" && error instanceof Error ? error.stack : undefined;
-  return (
-    <section className="error-page" aria-labelledby="error-title">
-      <h1 id="error-title">{status >= 500 ? "Something went wrong" : `Request failed (${status})`}</h1>
-      <p>
-        {status >= 500
-          ? "Sorry, we hit a problem on our side. Please try again in a moment; if it keeps happening, let us know."
-          : "We couldn't complete that request."}
-      </p>
-      {detail ? <pre className="error-page__detail">{detail}</pre> : null}
-      <p>
-        <Link to="/">Go to the home page</Link>
-      </p>
-    </section>
-  );
+  return <GeneralErrorBoundary />;
 }

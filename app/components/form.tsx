@@ -1,4 +1,4 @@
-import type { InputHTMLAttributes, ReactNode } from "react";
+import type { InputHTMLAttributes, ReactNode, TextareaHTMLAttributes } from "react";
 
 interface FieldProps extends InputHTMLAttributes<HTMLInputElement> {
   label: string;
@@ -28,6 +28,35 @@ export function Field({ label, name, error, hint, id, ...input }: FieldProps) {
       />
       {error ? (
         <p className="field__error" id={`${inputId}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+interface TextAreaFieldProps extends TextareaHTMLAttributes<HTMLTextAreaElement> {
+  label: string;
+  name: string;
+  id: string;
+  error?: string;
+  hint?: ReactNode;
+}
+
+/** A labelled textarea whose error and hint are announced with it. */
+export function TextAreaField({ label, name, id, error, hint, ...textarea }: TextAreaFieldProps) {
+  const describedBy = [hint ? `${id}-hint` : null, error ? `${id}-error` : null].filter(Boolean).join(" ");
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      {hint ? (
+        <p className="field__hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      <textarea id={id} name={name} aria-invalid={error ? true : undefined} aria-describedby={describedBy || undefined} {...textarea} />
+      {error ? (
+        <p className="field__error" id={`${id}-error`}>
           {error}
         </p>
       ) : null}

@@ -2,7 +2,9 @@ import { useEffect, useRef } from "react";
 
 /**
  * A select of IANA zones. Without JavaScript it shows `defaultValue`; with it, `preferBrowserZone` switches to
- * the browser's own zone when the list has it.
+ * the browser's own zone when the list has it. `defaultValue` is always an option, even when the runtime's list
+ * lacks it (a zone such as Etc/GMT+5 is valid but not listed): a select without the stored value would send
+ * another one on the next save.
  */
 export function TimeZoneSelect({
   zones,
@@ -16,6 +18,7 @@ export function TimeZoneSelect({
   error?: string;
 }) {
   const select = useRef<HTMLSelectElement>(null);
+  const options = zones.includes(defaultValue) ? zones : [defaultValue, ...zones];
   useEffect(() => {
     if (!preferBrowserZone || !select.current) return;
     const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -32,7 +35,7 @@ export function TimeZoneSelect({
         aria-invalid={error ? true : undefined}
         aria-describedby={error ? "timezone-error" : undefined}
       >
-        {zones.map((zone) => (
+        {options.map((zone) => (
           <option key={zone} value={zone}>
             {zone.replaceAll("_", " ")}
           </option>

@@ -65,6 +65,7 @@ export const configSchema = z
   EMBEDDED_DATABASE_DIR: z.string().min(1).default(".data/postgres"),
   EMBEDDED_DATABASE_PORT: port(54329),
   SESSION_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   CLERK_PUBLISHABLE_KEY: z
     .string()
     .regex(/^pk_(test|live)_[A-Za-z0-9+/=_-]+$/, "must be a Clerk publishable key (pk_test_… or pk_live_…)")

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { CADENCE_TYPES, isValidTimeZone, type Cadence, type Weekday } from "./schedule.server";
-import type { FieldErrors } from "./validation";
+import { CADENCE_TYPES, canonicalTimeZone, type Cadence, type Weekday } from "./schedule.server";
+import { multilineText, type FieldErrors } from "./validation";
 
 /**
  * The fields a project is made of, named the same in forms and in the JSON API, so both go through one
@@ -11,7 +11,7 @@ const title = z
   .trim()
   .min(1, "Give the project a title.")
   .max(200, "Keep the title under 200 characters.");
-const brief = z.string({ error: "The brief must be text." }).max(20_000, "Keep the brief under 20,000 characters.");
+const brief = multilineText({ type: "The brief must be text." }).pipe(z.string().max(20_000, "Keep the brief under 20,000 characters."));
 const cadenceType = z.enum(CADENCE_TYPES, { error: "Choose weekly, custom days, daily or paused." });
 const cadenceDays = z.preprocess(
   (value) => (value === undefined || value === "" ? [] : Array.isArray(value) ? value : [value]),
@@ -20,9 +20,12 @@ const cadenceDays = z.preprocess(
 const deliveryTime = z
   .string({ error: "Give a time such as 07:00." })
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "Give a time such as 07:00, in 24-hour form.");
-const timezone = z
-  .string({ error: "Choose a time zone." })
-  .refine(isValidTimeZone, "Choose a time zone from the list, such as Europe/London.");
+const timezone = z.string({ error: "Choose a time zone." }).transform((zone, ctx) => {
+  const canonical = canonicalTimeZone(zone);
+  if (canonical) return canonical;
+  ctx.addIssue({ code: "custom", message: "Choose a time zone from the list, such as Europe/London." });
+  return z.NEVER;
+});
 const status = z.enum(["ACTIVE", "ARCHIVED"], { error: "Status is ACTIVE or ARCHIVED." });
 const version = z.coerce
   .number({ error: "The form is missing the project's version; reload the page." })

@@ -23,6 +23,29 @@ export function timeZoneOptions(): string[] {
   return ["UTC", ...Intl.supportedValuesOf("timeZone").filter((zone) => zone !== "UTC")];
 }
 
+const zonesByLowerCase = new Map(timeZoneOptions().map((zone) => [zone.toLowerCase(), zone]));
+
+/**
+ * The IANA name a zone is stored under, or null if it is not a zone. Names are matched without regard to case
+ * and aliases resolve as Intl resolves them (`US/Eastern` is America/New_York, `GMT` is UTC), so what is
+ * stored is always a name the settings select offers, and saving the form unchanged keeps it.
+ */
+export function canonicalTimeZone(input: string): string | null {
+  const zone = input.trim();
+  if (!zone || zone.length > 64) return null;
+  const listed = zonesByLowerCase.get(zone.toLowerCase());
+  if (listed) return listed;
+  let resolved: string;
+  try {
+    resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+  // Named zones only: newer runtimes also accept offsets such as "+01:00", which are not places.
+  if (!/^[A-Za-z]/.test(resolved) || !isValidTimeZone(resolved)) return null;
+  return zonesByLowerCase.get(resolved.toLowerCase()) ?? resolved;
+}
+
 function daysOf(cadence: Cadence): Weekday[] {
   return cadence.type === "daily" ? [1, 2, 3, 4, 5, 6, 7] : cadence.days;
 }

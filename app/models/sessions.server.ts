@@ -52,7 +52,7 @@ export async function findSession(sql: Queryable, token: string): Promise<Sessio
   return session;
 }
 
-export type SwitchOrganizationResult = { ok: true } | { ok: false; reason: "not_found" };
+export type SwitchOrganizationResult = { ok: true; organizationName: string } | { ok: false; reason: "not_found" };
 
 /**
  * Makes another of the person's organizations the session's. One they are not in looks exactly like one that does
@@ -67,8 +67,10 @@ export async function switchSessionOrganization(
   if (!actor.sessionId) return { ok: false, reason: "not_found" };
   const sessionId = actor.sessionId;
   return db.begin(async (sql) => {
-    const [membership] = await sql`
-      select 1 from memberships where organization_id = ${organizationId} and user_id = ${actor.userId} for share`;
+    const [membership] = await sql<{ organizationName: string }[]>`
+      select o.name as organization_name from memberships m join organizations o on o.id = m.organization_id
+      where m.organization_id = ${organizationId} and m.user_id = ${actor.userId}
+      for share of m`;
     if (!membership) return { ok: false, reason: "not_found" } as const;
     const [session] = await sql<{ previous: string | null }[]>`
       update sessions s set organization_id = ${organizationId}
@@ -85,7 +87,7 @@ export async function switchSessionOrganization(
       }),
       meta,
     );
-    return { ok: true } as const;
+    return { ok: true, organizationName: membership.organizationName } as const;
   });
 }
 

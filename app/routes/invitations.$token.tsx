@@ -1,11 +1,12 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
-import { FormMessage } from "~/components/form";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { roleWithArticle } from "~/components/roles";
 import { getViewer, requireViewer, sessionActor } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, requestMeta } from "~/lib/http.server";
-import { ROLE_LABELS } from "~/lib/roles";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { acceptInvitation, findInvitationByToken } from "~/models/invitations.server";
 
 export const meta: MetaFunction = () => [{ title: "Invitation · Many Futures" }];
@@ -30,6 +31,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, context);
+  // The button sends no fields, but the body must still be a form.
+  await readForm(request);
   const { userId, sessionId } = sessionActor(viewer);
   const result = await acceptInvitation(getDb(), { userId, email: viewer.email, sessionId }, params.token ?? "", requestMeta(request, context));
   if (!result.ok) {
@@ -39,7 +42,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
         : "This invitation link is not valid any more: it was used, revoked or has expired.";
     return jsonResponse({ error: message }, { status: result.reason === "wrong_email" ? 403 : 404 });
   }
-  return redirect("/organization");
+  return redirectWithFlash(request, "/organization", { message: "You have joined the organization." });
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function InvitationPage() {
@@ -51,9 +60,9 @@ export default function InvitationPage() {
       <h1 id="invitation-title">Join {organizationName}</h1>
       <p>
         {invitedBy ? `${invitedBy} invited` : "You were invited as"} {email} to join {organizationName} as{" "}
-        {ROLE_LABELS[role].toLowerCase() === "admin" ? "an admin" : `a ${ROLE_LABELS[role].toLowerCase()}`}.
+        {roleWithArticle(role)}.
       </p>
-      <FormMessage>{actionData?.error}</FormMessage>
+      <ErrorSummary errors={actionData?.error ? { form: actionData.error } : undefined} fieldIds={{}} />
       {viewer ? (
         viewer.email === email ? (
           <Form method="post">

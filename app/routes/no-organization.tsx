@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { requireViewer } from "~/auth/context.server";
 
 export const meta: MetaFunction = () => [{ title: "Choose an organization · Many Futures" }];
@@ -9,6 +10,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const viewer = await requireViewer(request, context);
   if (viewer.organization) throw redirect("/organization");
   return { provider: viewer.provider };
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function NoOrganizationPage() {

@@ -1,18 +1,25 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { Field, FormMessage } from "~/components/form";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { Field } from "~/components/form";
+import { roleWithArticle } from "~/components/roles";
 import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
+import { getLogger } from "~/lib/logger.server";
 import { canInvite, canManageMembers, ROLE_LABELS, ROLES } from "~/lib/roles";
-import { emailField, formValues, parseWith } from "~/lib/validation";
+import { emailField, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { createInvitation, listPendingInvitations, revokeInvitation } from "~/models/invitations.server";
 import { changeMemberRole, getOrganization, listMembers, removeMember } from "~/models/organizations.server";
 
 export const meta: MetaFunction = () => [{ title: "Organization · Many Futures" }];
+
+const MANAGED_IN_CLERK = "Members are managed in Clerk: invite people, change roles and remove members from the organization menu.";
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const actor = await requireOrgContext(request, context);
@@ -22,8 +29,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     listMembers(db, actor.organizationId),
     listPendingInvitations(db, actor.organizationId),
   ]);
+  // A personal organization is its founder's: the member who has been in it longest.
+  const founder = organization!.isPersonal
+    ? members.reduce<(typeof members)[number] | undefined>((first, m) => (!first || m.createdAt < first.createdAt ? m : first), undefined)
+    : undefined;
   return {
-    organization: { name: organization!.name, isPersonal: organization!.isPersonal },
+    organization: {
+      name: organization!.name,
+      personalTo: founder ? (founder.userId === actor.userId ? "me" : founder.name || founder.email || "another member") : null,
+    },
     members,
     invitations: canInvite(actor.role, "member") ? invitations : [],
     me: { userId: actor.userId, role: actor.role },
@@ -40,18 +54,24 @@ const actionSchema = z.discriminatedUnion("intent", [inviteSchema, changeRoleSch
   error: "Unknown action.",
 });
 
-type ActionData =
-  | { intent: "invite"; errors?: Record<string, string>; values?: Record<string, unknown>; inviteLink?: string; invitedEmail?: string }
-  | { intent: "member"; errors?: Record<string, string>; message?: string };
+/** Which form answered: the invitation form, or one of the member and invitation rows. */
+type ActionData = { form: "invite"; errors: FieldErrors; values: FormFields } | { form: "member"; errors: FieldErrors };
+
+const INVITE_FIELDS = { email: "field-email", role: "invite-role" };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
-  if (clerkEnabled()) return jsonResponse({ errors: { form: "Members are managed in Clerk." } }, { status: 400 });
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
+  if (clerkEnabled()) {
+    return jsonResponse({ form: "member", errors: { form: MANAGED_IN_CLERK } } satisfies ActionData, { status: 400 });
+  }
   const parsed = parseWith(actionSchema, values);
   if (!parsed.ok) {
-    const intent = values.intent === "invite" ? "invite" : "member";
-    return jsonResponse({ intent, errors: parsed.errors, values } satisfies ActionData, { status: 400 });
+    const data: ActionData =
+      values.intent === "invite"
+        ? { form: "invite", errors: visibleErrors(parsed.errors, Object.keys(INVITE_FIELDS)), values }
+        : { form: "member", errors: visibleErrors(parsed.errors, []) };
+    return jsonResponse(data, { status: 400 });
   }
   const db = getDb();
   const meta = requestMeta(request, context);
@@ -63,17 +83,22 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
       if (!result.ok) {
         return jsonResponse(
-          { intent: "invite", errors: { email: "This person is already a member." }, values } satisfies ActionData,
+          { form: "invite", errors: { email: "This person is already a member." }, values } satisfies ActionData,
           { status: 400 },
         );
       }
       const inviteLink = absoluteUrl(`/invitations/${result.token}`);
-      return { intent: "invite", inviteLink, invitedEmail: input.email } satisfies ActionData;
+      // The link is a credential: it goes to the inviter's page only, and the log names the invitation by id.
+      getLogger().info({ invitationId: result.invitation.id }, "invitation created");
+      return redirectWithFlash(request, "/organization", {
+        message: `Invitation created for ${input.email}. Until email delivery is switched on, send them this link yourself:`,
+        inviteLink,
+      });
     }
     case "revoke": {
       const result = await revokeInvitation(db, actor, input.invitationId, meta);
       if (!result.ok) throw result.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
-      return { intent: "member", message: "Invitation revoked." } satisfies ActionData;
+      return redirectWithFlash(request, "/organization", { message: "Invitation revoked." });
     }
     case "change-role":
     case "remove": {
@@ -86,37 +111,47 @@ export async function action({ request, context }: ActionFunctionArgs) {
       if (!result.ok) {
         return jsonResponse(
           {
-            intent: "member",
+            form: "member",
             errors: { form: "An organization needs at least one owner. Make someone else an owner first." },
           } satisfies ActionData,
           { status: 409 },
         );
       }
-      return { intent: "member", message: input.intent === "remove" ? "Member removed." : "Role changed." } satisfies ActionData;
+      return redirectWithFlash(request, "/organization", { message: input.intent === "remove" ? "Member removed." : "Role changed." });
     }
   }
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function OrganizationPage() {
   const { organization, members, invitations, me, managedInClerk } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
-  const invite = actionData?.intent === "invite" ? actionData : undefined;
-  const member = actionData?.intent === "member" ? actionData : undefined;
+  const invite = actionData?.form === "invite" ? actionData : undefined;
   const mayInvite = !managedInClerk && canInvite(me.role, "member");
   const mayManage = !managedInClerk && canManageMembers(me.role);
 
   return (
     <div className="stack">
       <h1>{organization.name}</h1>
+      <ErrorSummary errors={actionData?.errors} fieldIds={invite ? INVITE_FIELDS : {}} />
       <p className="muted">
-        You are {ROLE_LABELS[me.role].toLowerCase() === "owner" ? "an owner" : `a ${ROLE_LABELS[me.role].toLowerCase()}`} of
-        this organization{organization.isPersonal ? ", your personal one" : ""}.
+        You are {roleWithArticle(me.role)} of this organization
+        {organization.personalTo === "me"
+          ? ", your personal one"
+          : organization.personalTo
+            ? `, the personal organization of ${organization.personalTo}`
+            : ""}
+        .
       </p>
+      {managedInClerk ? <p className="notice">{MANAGED_IN_CLERK}</p> : null}
 
       <section aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
-        <FormMessage>{member?.errors?.form}</FormMessage>
-        <FormMessage tone="success">{member?.message}</FormMessage>
         <table className="table">
           <thead>
             <tr>
@@ -171,17 +206,6 @@ export default function OrganizationPage() {
       {mayInvite ? (
         <section aria-labelledby="invite-title" className="narrow">
           <h2 id="invite-title">Invite someone</h2>
-          {invite?.inviteLink ? (
-            <div className="notice notice--success" role="status">
-              <p>
-                Invitation created for {invite.invitedEmail}. Until email delivery is switched on, send them this link
-                yourself:
-              </p>
-              <p className="copy-box" data-testid="invite-link">
-                {invite.inviteLink}
-              </p>
-            </div>
-          ) : null}
           <Form method="post" noValidate>
             <input type="hidden" name="intent" value="invite" />
             <Field
@@ -189,19 +213,29 @@ export default function OrganizationPage() {
               name="email"
               type="email"
               required
-              defaultValue={invite?.inviteLink ? "" : String(invite?.values?.email ?? "")}
+              defaultValue={String(invite?.values?.email ?? "")}
               error={invite?.errors?.email}
             />
             <div className="field">
               <label htmlFor="invite-role">Role</label>
-              <select id="invite-role" name="role" defaultValue={String(invite?.values?.role ?? "member")}>
+              <select
+                id="invite-role"
+                name="role"
+                defaultValue={String(invite?.values?.role ?? "member")}
+                aria-invalid={invite?.errors?.role ? true : undefined}
+                aria-describedby={invite?.errors?.role ? "invite-role-error" : undefined}
+              >
                 {ROLES.filter((role) => canInvite(me.role, role)).map((role) => (
                   <option key={role} value={role}>
                     {ROLE_LABELS[role]}
                   </option>
                 ))}
               </select>
-              {invite?.errors?.role ? <p className="field__error">{invite.errors.role}</p> : null}
+              {invite?.errors?.role ? (
+                <p className="field__error" id="invite-role-error">
+                  {invite.errors.role}
+                </p>
+              ) : null}
             </div>
             <button type="submit" className="button">
               Send invitation

@@ -2,13 +2,16 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { redirect } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { requireViewer, sessionActor } from "~/auth/context.server";
 import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { ROLE_LABELS } from "~/lib/roles";
-import { formValues, parseWith } from "~/lib/validation";
+import { parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { createOrganization } from "~/models/organizations.server";
 import { switchSessionOrganization } from "~/models/sessions.server";
 
@@ -32,30 +35,41 @@ const actionSchema = z.discriminatedUnion(
   { error: "Unknown action." },
 );
 
+const CREATE_FIELDS = { name: "field-name" };
+
 export async function action({ request, context }: ActionFunctionArgs) {
   if (clerkEnabled()) throw notFound(request);
   const viewer = await requireViewer(request, context);
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
   const parsed = parseWith(actionSchema, values);
-  if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
+  if (!parsed.ok) {
+    return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(CREATE_FIELDS)), values }, { status: 400 });
+  }
   const db = getDb();
   const meta = requestMeta(request, context);
   if (parsed.data.intent === "switch") {
     // Switching to an organization you are not in looks exactly like switching to one that does not exist.
     const switched = await switchSessionOrganization(db, sessionActor(viewer), parsed.data.organizationId, meta);
     if (!switched.ok) throw notFound(request);
-    return redirect("/organization");
+    return redirectWithFlash(request, "/organization", { message: `You are now working in ${switched.organizationName}.` });
   }
-  await createOrganization(db, sessionActor(viewer), { name: parsed.data.name }, meta);
-  return redirect("/organization");
+  const { organization } = await createOrganization(db, sessionActor(viewer), { name: parsed.data.name }, meta);
+  return redirectWithFlash(request, "/organization", { message: `${organization.name} is created, and you are working in it.` });
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function OrganizationsPage() {
   const { memberships, currentId } = useLoaderData<typeof loader>();
-  const actionData = useActionData<{ errors: Record<string, string>; values: Record<string, unknown> }>();
+  const actionData = useActionData<{ errors: FieldErrors; values: FormFields }>();
   return (
     <div className="stack">
       <h1>Your organizations</h1>
+      <ErrorSummary errors={actionData?.errors} fieldIds={CREATE_FIELDS} />
       <ul className="stack">
         {memberships.map((m) => (
           <li key={m.organizationId} className="card">

@@ -2,15 +2,18 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remi
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { FormMessage } from "~/components/form";
+import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { TextAreaField } from "~/components/form";
 import { Markdown } from "~/components/markdown";
 import { StatusBadge } from "~/components/project-status";
 import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 import { describeCadence, formatInZone } from "~/lib/schedule.server";
-import { formValues, parseWith } from "~/lib/validation";
+import { multilineText, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { listEpisodes } from "~/models/episodes.server";
 import { addPlanningNote, deletePlanningNote, listPlanningNotes, updatePlanningNote } from "~/models/planning-notes.server";
 import { cadenceOf, getProject } from "~/models/projects.server";
@@ -52,7 +55,9 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
-const body = z.string({ error: "Write the note first." }).trim().min(1, "Write the note first.").max(20_000, "Keep notes under 20,000 characters.");
+const body = multilineText({ type: "Write the note first." }).pipe(
+  z.string().trim().min(1, "Write the note first.").max(20_000, "Keep notes under 20,000 characters."),
+);
 const noteAction = z.discriminatedUnion(
   "intent",
   [
@@ -63,25 +68,37 @@ const noteAction = z.discriminatedUnion(
   { error: "Unknown action." },
 );
 
-type ActionData = { errors?: Record<string, string>; noteId?: string; values?: Record<string, unknown>; message?: string; current?: string };
+/**
+ * Which form answered: the new-note form, or the edit form of one note. Each form shows only its own errors
+ * and values.
+ */
+type ActionData = { form: "add-note" | `note-${string}`; errors: FieldErrors; values?: FormFields; current?: string };
+
+/** The element an error links to: the new note's box, or the box of the note being edited. */
+function fieldIdsFor(form: ActionData["form"]) {
+  return { body: form === "add-note" ? "new-note" : form };
+}
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
   const parsed = parseWith(noteAction, values);
   if (!parsed.ok) {
-    const noteId = typeof values.noteId === "string" ? values.noteId : undefined;
-    return jsonResponse({ errors: parsed.errors, values, noteId } satisfies ActionData, { status: 400 });
+    const noteId = values.intent !== "add-note" && typeof values.noteId === "string" ? values.noteId : undefined;
+    const form: ActionData["form"] = noteId && /^[0-9a-f-]{36}$/i.test(noteId) ? `note-${noteId}` : "add-note";
+    const shown = values.intent === "add-note" || values.intent === "edit-note" ? ["body"] : [];
+    return jsonResponse({ form, errors: visibleErrors(parsed.errors, shown), values } satisfies ActionData, { status: 400 });
   }
   const db = getDb();
   const meta = requestMeta(request, context);
   const input = parsed.data;
+  const here = `/projects/${projectId}`;
   switch (input.intent) {
     case "add-note": {
       const added = await addPlanningNote(db, actor, projectId, input.body, meta);
       if (!added.ok) throw notFound(request);
-      return { message: "Note added." } satisfies ActionData;
+      return redirectWithFlash(request, here, { message: "Note added." });
     }
     case "edit-note": {
       const result = await updatePlanningNote(db, actor, { projectId, noteId: input.noteId, body: input.body, version: input.version }, meta);
@@ -89,7 +106,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       if (!result.ok) {
         return jsonResponse(
           {
-            noteId: input.noteId,
+            form: `note-${input.noteId}`,
             values,
             current: result.current.body,
             errors: { body: "Someone else changed this note while you were editing. Their version is shown; nothing was overwritten." },
@@ -97,18 +114,38 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
           { status: 409 },
         );
       }
-      return { message: "Note saved." } satisfies ActionData;
+      return redirectWithFlash(request, here, { message: "Note saved." });
     }
     case "delete-note": {
       if (!(await deletePlanningNote(db, actor, { projectId, noteId: input.noteId }, meta)).ok) throw notFound(request);
-      return { message: "Note deleted." } satisfies ActionData;
+      return redirectWithFlash(request, here, { message: "Note deleted." });
     }
   }
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return (
+    <GeneralErrorBoundary
+      statusHandlers={{
+        404: () => (
+          <ErrorPage title="Project not found">
+            <p>
+              There is no such project in this organization: it may have been deleted, or belong to another organization.{" "}
+              <Link to="/projects">See your projects</Link>.
+            </p>
+          </ErrorPage>
+        ),
+      }}
+    />
+  );
 }
 
 export default function ProjectPage() {
   const { project, episodes, notes } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
+  const adding = actionData?.form === "add-note" ? actionData : undefined;
   return (
     <div className="stack">
       <Breadcrumbs items={[{ label: "Projects", to: "/projects" }, { label: project.title }]} />
@@ -120,6 +157,7 @@ export default function ProjectPage() {
           Settings
         </Link>
       </div>
+      <ErrorSummary errors={actionData?.errors} fieldIds={actionData ? fieldIdsFor(actionData.form) : {}} />
       <dl className="facts">
         <dt>Schedule</dt>
         <dd>{project.cadence}</dd>
@@ -166,9 +204,9 @@ export default function ProjectPage() {
       <section aria-labelledby="notes-title" className="stack">
         <h2 id="notes-title">Planning notes</h2>
         <p className="muted">Notes guide Futura's research for the coming episodes.</p>
-        <FormMessage tone="success">{actionData?.message}</FormMessage>
         {notes.map((note) => {
-          const failed = actionData?.noteId === note.id ? actionData : undefined;
+          const failed = actionData?.form === `note-${note.id}` ? actionData : undefined;
+          const typedBody = typeof failed?.values?.body === "string" ? failed.values.body : undefined;
           return (
             <article key={note.id} className="card stack" aria-label={`Note from ${note.createdAt}`}>
               <p className="muted">
@@ -178,22 +216,14 @@ export default function ProjectPage() {
                 <input type="hidden" name="intent" value="edit-note" />
                 <input type="hidden" name="noteId" value={note.id} />
                 <input type="hidden" name="version" value={note.version} />
-                <div className="field">
-                  <label htmlFor={`note-${note.id}`}>Note text</label>
-                  <textarea
-                    id={`note-${note.id}`}
-                    name="body"
-                    defaultValue={failed?.current ?? String(failed?.values?.body ?? note.body)}
-                    key={`${note.id}-${note.version}`}
-                    aria-invalid={failed?.errors?.body ? true : undefined}
-                    aria-describedby={failed?.errors?.body ? `note-${note.id}-error` : undefined}
-                  />
-                  {failed?.errors?.body ? (
-                    <p className="field__error" id={`note-${note.id}-error`}>
-                      {failed.errors.body}
-                    </p>
-                  ) : null}
-                </div>
+                <TextAreaField
+                  label="Note text"
+                  id={`note-${note.id}`}
+                  name="body"
+                  defaultValue={failed?.current ?? typedBody ?? note.body}
+                  key={`${note.id}-${note.version}`}
+                  error={failed?.errors.body}
+                />
                 <button type="submit" className="button button--secondary">
                   Save note
                 </button>
@@ -210,20 +240,13 @@ export default function ProjectPage() {
         })}
         <Form method="post" className="narrow" key={notes.length}>
           <input type="hidden" name="intent" value="add-note" />
-          <div className="field">
-            <label htmlFor="new-note">New note</label>
-            <textarea
-              id="new-note"
-              name="body"
-              aria-invalid={!actionData?.noteId && actionData?.errors?.body ? true : undefined}
-              aria-describedby={!actionData?.noteId && actionData?.errors?.body ? "new-note-error" : undefined}
-            />
-            {!actionData?.noteId && actionData?.errors?.body ? (
-              <p className="field__error" id="new-note-error">
-                {actionData.errors.body}
-              </p>
-            ) : null}
-          </div>
+          <TextAreaField
+            label="New note"
+            id="new-note"
+            name="body"
+            defaultValue={typeof adding?.values?.body === "string" ? adding.values.body : ""}
+            error={adding?.errors.body}
+          />
           <button type="submit" className="button">
             Add note
           </button>

@@ -1,18 +1,20 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { redirect } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { Field, FormMessage } from "~/components/form";
+import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { Field, TextAreaField } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
 import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { projectUpdateSchema } from "~/lib/project-input.server";
 import { requireId } from "~/lib/route-params.server";
 import { CADENCE_TYPES, WEEKDAY_NAMES, type Weekday } from "~/lib/cadence";
 import { describeCadence, formatInZone, timeZoneOptions } from "~/lib/schedule.server";
-import { formValues, parseWith } from "~/lib/validation";
+import { parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { cadenceOf, deleteProject, getProject, projectView, updateProject, type ProjectRow } from "~/models/projects.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Settings: ${data?.project.title ?? "Project"} · Many Futures` }];
@@ -36,7 +38,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const { organizationId } = await requireOrgContext(request, context);
   const project = await getProject(getDb(), organizationId, requireId(request, params.projectId));
   if (!project) throw notFound(request);
-  return { project: settingsView(project), zones: timeZoneOptions(), saved: new URL(request.url).searchParams.has("saved") };
+  return { project: settingsView(project), zones: timeZoneOptions() };
 }
 
 const deleteSchema = z.object({
@@ -44,41 +46,64 @@ const deleteSchema = z.object({
   confirm: z.literal("yes", { error: "Tick the box to confirm that the project and its episodes go for good." }),
 });
 
+/** The three forms on the page, and the element each of their errors links to. */
+const FORM_FIELDS = {
+  settings: {
+    title: "field-title",
+    brief: "brief",
+    cadenceType: "cadence-weekly",
+    cadenceDays: "day-1",
+    deliveryTime: "field-deliveryTime",
+    timezone: "timezone",
+  },
+  status: {},
+  delete: { confirm: "delete-confirm" },
+} as const;
+
+type FormName = keyof typeof FORM_FIELDS;
+
+/** Which form answered, so each form shows only its own submission. */
 type ActionData = {
-  errors: Record<string, string>;
-  values?: Record<string, unknown>;
+  form: FormName;
+  errors: FieldErrors;
+  values?: FormFields;
   conflict?: ReturnType<typeof settingsView>;
 };
+
+function invalid(form: FormName, errors: FieldErrors, values: FormFields): Response {
+  return jsonResponse({ form, errors: visibleErrors(errors, Object.keys(FORM_FIELDS[form])), values } satisfies ActionData, { status: 400 });
+}
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
+  const values = await readForm(request);
   const db = getDb();
   const meta = requestMeta(request, context);
-  const values = formValues(await request.formData());
 
   if (values.intent === "delete") {
     const parsed = parseWith(deleteSchema, values);
-    if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values } satisfies ActionData, { status: 400 });
+    if (!parsed.ok) return invalid("delete", parsed.errors, values);
     const deleted = await deleteProject(db, actor, projectId, meta);
     if (!deleted.ok) throw deleted.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
-    return redirect("/projects");
+    return redirectWithFlash(request, "/projects", { message: "Project deleted." });
   }
 
   // Archive and restore send only the version and the new status; the settings form sends every field.
+  const form: FormName = values.intent === "archive" || values.intent === "restore" ? "status" : "settings";
+  if (form === "settings" && values.intent !== "save") return invalid("settings", { intent: "Unknown action." }, values);
   const changes =
-    values.intent === "archive" || values.intent === "restore"
+    form === "status"
       ? { version: values.version, status: values.intent === "archive" ? "ARCHIVED" : "ACTIVE" }
       : { ...values, cadenceDays: values.cadenceDays ?? [] };
   const parsed = parseWith(projectUpdateSchema, changes);
-  if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values } satisfies ActionData, { status: 400 });
+  if (!parsed.ok) return invalid(form, parsed.errors, values);
   const result = await updateProject(db, actor, projectId, parsed.data, meta);
-  if (!result.ok && result.reason === "not_found") throw notFound(request);
-  if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
-  if (!result.ok && result.reason === "invalid") return jsonResponse({ errors: result.errors, values } satisfies ActionData, { status: 400 });
+  if (!result.ok && result.reason === "invalid") return invalid(form, result.errors, values);
   if (!result.ok && result.reason === "conflict") {
     return jsonResponse(
       {
+        form,
         errors: {
           form: "Someone else changed this project while you were editing. The form now shows their version; your changes were not saved. Make them again and save.",
         },
@@ -87,27 +112,56 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
       { status: 409 },
     );
   }
-  return redirect(`/projects/${projectId}/settings?saved`);
+  if (!result.ok) throw result.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
+  const message =
+    form === "status"
+      ? result.project.status === "ARCHIVED"
+        ? "Project archived: it sends nothing until you restore it."
+        : "Project restored: its schedule starts again from the next slot."
+      : result.changed.length
+        ? "Settings saved."
+        : "Nothing to save: the settings were already like this.";
+  return redirectWithFlash(request, `/projects/${projectId}/settings`, { message });
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return (
+    <GeneralErrorBoundary
+      statusHandlers={{
+        404: () => (
+          <ErrorPage title="Project not found">
+            <p>
+              There is no such project in this organization: it may have been deleted, or belong to another organization.{" "}
+              <Link to="/projects">See your projects</Link>.
+            </p>
+          </ErrorPage>
+        ),
+      }}
+    />
+  );
 }
 
 export default function ProjectSettingsPage() {
-  const { project: saved, zones, saved: justSaved } = useLoaderData<typeof loader>();
+  const { project: saved, zones } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
-  // After a conflict the form shows the current row; after a validation error, what the person typed.
+  // After a conflict the form shows the current row; after its own validation error, what the person typed.
   const project = actionData?.conflict ?? saved;
-  const typed = actionData?.conflict ? undefined : actionData?.values;
-  const errors = actionData?.errors ?? {};
+  const settingsFailed = actionData?.form === "settings" && !actionData.conflict ? actionData : undefined;
+  const typed = settingsFailed?.values;
+  const errors = settingsFailed?.errors ?? {};
   const value = (field: string, fallback: string) => (typed && typeof typed[field] === "string" ? (typed[field] as string) : fallback);
   const typedDays = typed ? ([] as unknown[]).concat(typed.cadenceDays ?? []).map(Number) : undefined;
   const days = typedDays ?? project.cadenceDays;
   const cadence = value("cadenceType", project.cadenceType);
+  const deleteError = actionData?.form === "delete" ? actionData.errors.confirm : undefined;
 
   return (
     <div className="stack">
       <Breadcrumbs items={[{ label: "Projects", to: "/projects" }, { label: project.title, to: `/projects/${project.id}` }, { label: "Settings" }]} />
       <h1>Settings</h1>
-      <FormMessage>{errors.form}</FormMessage>
-      {justSaved && !actionData ? <FormMessage tone="success">Settings saved.</FormMessage> : null}
+      <ErrorSummary errors={actionData?.errors} fieldIds={actionData ? FORM_FIELDS[actionData.form] : {}} />
       <dl className="facts" aria-label="Current schedule">
         <dt>Schedule</dt>
         <dd>{project.schedule}</dd>
@@ -119,26 +173,26 @@ export default function ProjectSettingsPage() {
         <input type="hidden" name="intent" value="save" />
         <input type="hidden" name="version" value={project.version} />
         <Field label="Title" name="title" required defaultValue={value("title", project.title)} error={errors.title} />
-        <div className="field">
-          <label htmlFor="brief">Brief (markdown)</label>
-          <textarea id="brief" name="brief" rows={10} defaultValue={value("brief", project.brief)} aria-invalid={errors.brief ? true : undefined} />
-          {errors.brief ? <p className="field__error">{errors.brief}</p> : null}
-        </div>
+        <TextAreaField label="Brief (markdown)" id="brief" name="brief" rows={10} defaultValue={value("brief", project.brief)} error={errors.brief} />
 
-        <fieldset>
+        <fieldset aria-describedby={errors.cadenceType ? "cadence-error" : undefined}>
           <legend>How often</legend>
           <div className="choices">
             {CADENCE_TYPES.map((type) => (
               <label key={type}>
-                <input type="radio" name="cadenceType" value={type} defaultChecked={cadence === type} />
+                <input type="radio" id={`cadence-${type}`} name="cadenceType" value={type} defaultChecked={cadence === type} />
                 {CADENCE_LABELS[type]}
               </label>
             ))}
           </div>
-          {errors.cadenceType ? <p className="field__error">{errors.cadenceType}</p> : null}
+          {errors.cadenceType ? (
+            <p className="field__error" id="cadence-error">
+              {errors.cadenceType}
+            </p>
+          ) : null}
         </fieldset>
 
-        <fieldset aria-describedby={errors.cadenceDays ? "days-error" : "days-hint"}>
+        <fieldset aria-describedby={errors.cadenceDays ? "days-hint days-error" : "days-hint"}>
           <legend>Days</legend>
           <p className="field__hint" id="days-hint">
             Weekly uses one day; custom days uses every day you tick; daily and paused ignore these.
@@ -146,7 +200,7 @@ export default function ProjectSettingsPage() {
           <div className="choices">
             {(Object.entries(WEEKDAY_NAMES) as [string, string][]).map(([day, name]) => (
               <label key={day}>
-                <input type="checkbox" name="cadenceDays" value={day} defaultChecked={days.includes(Number(day) as Weekday)} />
+                <input type="checkbox" id={`day-${day}`} name="cadenceDays" value={day} defaultChecked={days.includes(Number(day) as Weekday)} />
                 {name}
               </label>
             ))}
@@ -188,12 +242,19 @@ export default function ProjectSettingsPage() {
             <input type="hidden" name="intent" value="delete" />
             <div className="field">
               <label>
-                <input type="checkbox" name="confirm" value="yes" aria-describedby={errors.confirm ? "confirm-error" : undefined} /> Yes, delete
-                “{project.title}”, its episodes and its notes. This cannot be undone.
+                <input
+                  type="checkbox"
+                  id="delete-confirm"
+                  name="confirm"
+                  value="yes"
+                  aria-invalid={deleteError ? true : undefined}
+                  aria-describedby={deleteError ? "confirm-error" : undefined}
+                />{" "}
+                Yes, delete “{project.title}”, its episodes and its notes. This cannot be undone.
               </label>
-              {errors.confirm ? (
+              {deleteError ? (
                 <p className="field__error" id="confirm-error">
-                  {errors.confirm}
+                  {deleteError}
                 </p>
               ) : null}
             </div>

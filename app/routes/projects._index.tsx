@@ -1,5 +1,6 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
+import { GeneralErrorBoundary } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/project-status";
 import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
@@ -22,6 +23,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       nextScheduled: p.nextScheduledAt ? formatInZone(p.nextScheduledAt, p.timezone) : null,
     })),
   };
+}
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function ProjectsPage() {

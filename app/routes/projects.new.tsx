@@ -3,15 +3,18 @@ import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { Field, FormMessage } from "~/components/form";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { Field, TextAreaField } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
 import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
+import { redirectWithFlash } from "~/lib/flash.server";
 import { assembleBrief, isQuestionKey, MAX_ANSWER_LENGTH, nextQuestion, QUESTIONS, type QuestionKey } from "~/lib/futura";
-import { jsonResponse, requestMeta } from "~/lib/http.server";
+import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { projectCreateSchema } from "~/lib/project-input.server";
 import { timeZoneOptions } from "~/lib/schedule.server";
-import { formValues, parseWith } from "~/lib/validation";
+import { multilineText, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { getActiveConversation, saveAnswer, startOver } from "~/models/conversations.server";
 import { completeConversation } from "~/models/projects.server";
 
@@ -35,18 +38,31 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 const answerSchema = z.object({
   intent: z.literal("answer"),
   question: z.string().refine(isQuestionKey, "Unknown question."),
-  answer: z
-    .string({ error: "Write an answer before sending." })
-    .trim()
-    .min(1, "Write an answer before sending.")
-    .max(MAX_ANSWER_LENGTH, `Keep each answer under ${MAX_ANSWER_LENGTH} characters.`),
+  answer: multilineText({ type: "Write an answer before sending." }).pipe(
+    z
+      .string()
+      .trim()
+      .min(1, "Write an answer before sending.")
+      .max(MAX_ANSWER_LENGTH, `Keep each answer under ${MAX_ANSWER_LENGTH} characters.`),
+  ),
 });
+
+/** The review form's fields and the answer box, by the element each error links to. */
+const CONFIRM_FIELDS = { title: "field-title", brief: "brief", timezone: "timezone" };
+const ANSWER_FIELDS = { answer: "answer" };
+
+type ActionData = { form: "confirm" | "answer"; errors: FieldErrors; values: FormFields };
+
+function invalid(form: ActionData["form"], errors: FieldErrors, values: FormFields): Response {
+  const shown = Object.keys(form === "confirm" ? CONFIRM_FIELDS : ANSWER_FIELDS);
+  return jsonResponse({ form, errors: visibleErrors(errors, shown), values } satisfies ActionData, { status: 400 });
+}
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
+  const values = await readForm(request);
   const db = getDb();
   const meta = requestMeta(request, context);
-  const values = formValues(await request.formData());
 
   if (values.intent === "start-over") {
     await startOver(db, actor, meta);
@@ -56,18 +72,18 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (values.intent === "confirm") {
     // The form sends title, brief and time zone; the schedule starts at the defaults (weekly, Monday 07:00).
     const parsed = parseWith(projectCreateSchema, values);
-    if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
+    if (!parsed.ok) return invalid("confirm", parsed.errors, values);
     const result = await completeConversation(db, actor, parsed.data, meta);
     if (!result.ok && result.reason === "incomplete") return redirect("/projects/new");
     if (!result.ok && result.reason === "conversation_closed") {
       return redirect(result.projectId ? `/projects/${result.projectId}` : "/projects/new");
     }
-    if (!result.ok) return jsonResponse({ errors: result.errors, values }, { status: 400 });
-    return redirect(`/projects/${result.project.id}`);
+    if (!result.ok) return invalid("confirm", result.errors, values);
+    return redirectWithFlash(request, `/projects/${result.project.id}`, { message: "Project created. Futura starts on the first episode." });
   }
 
   const parsed = parseWith(answerSchema, values);
-  if (!parsed.ok) return jsonResponse({ errors: parsed.errors, values }, { status: 400 });
+  if (!parsed.ok) return invalid("answer", parsed.errors, values);
   await saveAnswer(db, actor, parsed.data.question as QuestionKey, parsed.data.answer, meta);
   return redirect("/projects/new");
 }
@@ -114,16 +130,30 @@ function AnswerForm({ question, value, error, editing }: { question: QuestionKey
   );
 }
 
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
+
+/** A submitted value to put back in the form: only ever a string. */
+function typed(values: FormFields | undefined, field: string): string | undefined {
+  const value = values?.[field];
+  return typeof value === "string" ? value : undefined;
+}
+
 export default function NewProjectPage() {
   const { answers, current, editing, review } = useLoaderData<typeof loader>();
-  const actionData = useActionData<{ errors: Record<string, string>; values: Record<string, string> }>();
-  const errors = actionData?.errors ?? {};
+  const actionData = useActionData<ActionData>();
+  const answerFailed = actionData?.form === "answer" ? actionData : undefined;
+  const confirmFailed = actionData?.form === "confirm" ? actionData : undefined;
   const answered = QUESTIONS.filter((q) => answers[q.key]);
 
   return (
     <div className="stack">
       <Breadcrumbs items={[{ label: "Projects", to: "/projects" }, { label: "New project" }]} />
       <h1>A new project with Futura</h1>
+      <ErrorSummary errors={actionData?.errors} fieldIds={confirmFailed ? CONFIRM_FIELDS : ANSWER_FIELDS} />
       <ol className="transcript" aria-label="Conversation with Futura">
         {answered.map((q) => (
           <li key={q.key} className="stack">
@@ -141,7 +171,12 @@ export default function NewProjectPage() {
               </div>
             )}
             {current === q.key && editing ? (
-              <AnswerForm question={q.key} value={actionData?.values?.answer ?? answers[q.key] ?? ""} error={errors.answer} editing />
+              <AnswerForm
+                question={q.key}
+                value={typed(answerFailed?.values, "answer") ?? answers[q.key] ?? ""}
+                error={answerFailed?.errors.answer}
+                editing
+              />
             ) : null}
           </li>
         ))}
@@ -151,7 +186,7 @@ export default function NewProjectPage() {
               <span className="bubble__who">Futura</span>
               <p>{QUESTIONS.find((q) => q.key === current)!.prompt}</p>
             </div>
-            <AnswerForm question={current} value={actionData?.values?.answer ?? ""} error={errors.answer} editing={false} />
+            <AnswerForm question={current} value={typed(answerFailed?.values, "answer") ?? ""} error={answerFailed?.errors.answer} editing={false} />
           </li>
         ) : null}
       </ol>
@@ -163,16 +198,29 @@ export default function NewProjectPage() {
             <p>Thank you. Here is the brief I will work from. Edit anything you like, then confirm.</p>
           </div>
           <h2 id="review-title">Your brief</h2>
-          <FormMessage>{errors.form ?? errors.cadenceDays}</FormMessage>
           <Form method="post">
             <input type="hidden" name="intent" value="confirm" />
-            <Field label="Title" name="title" required defaultValue={actionData?.values?.title ?? review.title} error={errors.title} />
-            <div className="field">
-              <label htmlFor="brief">Brief (markdown)</label>
-              <textarea id="brief" name="brief" rows={14} defaultValue={actionData?.values?.brief ?? review.brief} />
-              {errors.brief ? <p className="field__error">{errors.brief}</p> : null}
-            </div>
-            <TimeZoneSelect zones={review.zones} defaultValue={actionData?.values?.timezone ?? "UTC"} preferBrowserZone={!actionData} error={errors.timezone} />
+            <Field
+              label="Title"
+              name="title"
+              required
+              defaultValue={typed(confirmFailed?.values, "title") ?? review.title}
+              error={confirmFailed?.errors.title}
+            />
+            <TextAreaField
+              label="Brief (markdown)"
+              id="brief"
+              name="brief"
+              rows={14}
+              defaultValue={typed(confirmFailed?.values, "brief") ?? review.brief}
+              error={confirmFailed?.errors.brief}
+            />
+            <TimeZoneSelect
+              zones={review.zones}
+              defaultValue={typed(confirmFailed?.values, "timezone") ?? "UTC"}
+              preferBrowserZone={!confirmFailed}
+              error={confirmFailed?.errors.timezone}
+            />
             <p className="muted">Episodes arrive weekly on Monday at 07:00 in this time zone; you can change that in settings.</p>
             <button type="submit" className="button">
               Create project

@@ -1,33 +1,30 @@
-import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
-import { Field, FormMessage } from "~/components/form";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
+import { Field } from "~/components/form";
 import { getViewer } from "~/auth/context.server";
 import { serializeSessionCookie } from "~/auth/session-cookie.server";
 import { signInWithPassword } from "~/auth/sign-in.server";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, requestMeta } from "~/lib/http.server";
+import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { safeRedirect } from "~/lib/safe-redirect";
-import { emailField, formValues, parseWith } from "~/lib/validation";
+import { emailField, parseWith, visibleErrors, type FieldErrors } from "~/lib/validation";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Many Futures" }];
 
 const signInSchema = z.object({
   email: emailField,
-  password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200),
-  redirectTo: z.string().optional(),
+  password: z.string({ error: "Enter your password." }).min(1, "Enter your password.").max(200, "Passwords here are at most 200 characters."),
+  redirectTo: z.string().max(2000).optional(),
 });
 
-// A throttled sign-in tells clients when to try again.
-export const headers: HeadersFunction = ({ actionHeaders }) => {
-  const headers = new Headers();
-  const retryAfter = actionHeaders.get("Retry-After");
-  if (retryAfter) headers.set("Retry-After", retryAfter);
-  return headers;
-};
+// A refused request keeps its Allow, and a throttled sign-in tells clients when to try again.
+export const headers = keepRefusalHeaders;
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const url = new URL(request.url);
@@ -36,12 +33,18 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { clerk: clerkEnabled(), redirectTo };
 }
 
+const FIELDS = { email: "field-email", password: "field-password" };
+
+type ActionData = { errors: FieldErrors; email: string };
+
 export async function action({ request, context }: ActionFunctionArgs) {
   if (clerkEnabled()) return new Response("Sign-in is handled by Clerk.", { status: 404 });
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
   const email = typeof values.email === "string" ? values.email : "";
   const parsed = parseWith(signInSchema, values);
-  if (!parsed.ok) return { errors: parsed.errors, email };
+  if (!parsed.ok) {
+    return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)), email } satisfies ActionData, { status: 400 });
+  }
   const result = await signInWithPassword(
     getDb(),
     { email: parsed.data.email, password: parsed.data.password, ttlDays: getConfig().SESSION_TTL_DAYS },
@@ -53,25 +56,29 @@ export async function action({ request, context }: ActionFunctionArgs) {
         ? `Too many sign-in attempts. Wait ${Math.ceil(result.retryAfterSeconds / 60)} minutes and try again.`
         : "That email and password don't match an account. Check them and try again.";
     const headers = result.reason === "rate_limited" ? { "Retry-After": String(result.retryAfterSeconds) } : undefined;
-    return jsonResponse({ errors: { form: message }, email }, { status: result.reason === "rate_limited" ? 429 : 400, headers });
+    return jsonResponse({ errors: { form: message }, email } satisfies ActionData, { status: result.reason === "rate_limited" ? 429 : 400, headers });
   }
   return redirect(safeRedirect(parsed.data.redirectTo), {
     headers: { "Set-Cookie": await serializeSessionCookie(request, result.token, result.expiresAt) },
   });
 }
 
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
+
 export default function SignInPage() {
   const { clerk, redirectTo } = useLoaderData<typeof loader>();
-  const actionData = useActionData<{ errors: Record<string, string>; email: string }>();
+  const actionData = useActionData<ActionData>();
   const submitting = useNavigation().state === "submitting";
-  const errors: Record<string, string> = actionData?.errors ?? {};
+  const errors: FieldErrors = actionData?.errors ?? {};
 
   if (clerk) return <ClerkAuthPanel mode="sign-in" redirectTo={redirectTo} />;
 
   return (
     <section className="narrow" aria-labelledby="signin-title">
       <h1 id="signin-title">Sign in</h1>
-      <FormMessage>{errors.form}</FormMessage>
+      <ErrorSummary errors={errors} fieldIds={FIELDS} />
       <Form method="post" noValidate>
         <input type="hidden" name="redirectTo" value={redirectTo} />
         <Field

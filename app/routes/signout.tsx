@@ -1,11 +1,15 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Form } from "@remix-run/react";
+import { z } from "zod";
 import { CLERK_SIGNED_OUT_COOKIES, revokeClerkSessions } from "~/auth/clerk.server";
 import { getViewer, sessionActor } from "~/auth/context.server";
 import { clearSessionCookie } from "~/auth/session-cookie.server";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { getDb } from "~/lib/db.server";
-import { requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { clientError, readForm, requestMeta } from "~/lib/http.server";
+import { OUT_OF_DATE_MESSAGE, parseWith } from "~/lib/validation";
 import { signOut } from "~/models/sessions.server";
 
 export const meta: MetaFunction = () => [{ title: "Sign out · Many Futures" }];
@@ -15,8 +19,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return null;
 }
 
+const signOutSchema = z.object({ scope: z.literal("everywhere").optional() });
+
 export async function action({ request, context }: ActionFunctionArgs) {
-  const everywhere = (await request.formData()).get("scope") === "everywhere";
+  const parsed = parseWith(signOutSchema, await readForm(request));
+  if (!parsed.ok) throw clientError(request, 400, OUT_OF_DATE_MESSAGE);
+  const everywhere = parsed.data.scope === "everywhere";
   const viewer = await getViewer(request, context);
   if (viewer) {
     if (viewer.clerk) await revokeClerkSessions(viewer.clerk, everywhere);
@@ -24,7 +32,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
   }
   const headers = new Headers({ "Set-Cookie": await clearSessionCookie(request) });
   if (viewer?.clerk) for (const cookie of CLERK_SIGNED_OUT_COOKIES) headers.append("Set-Cookie", cookie);
-  return redirect("/", { headers });
+  return redirectWithFlash(request, "/", { message: everywhere ? "You are signed out on every device." : "You are signed out." }, headers);
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function SignOutPage() {

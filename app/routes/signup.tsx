@@ -3,27 +3,39 @@ import { redirect } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData, useNavigation } from "@remix-run/react";
 import { z } from "zod";
 import { ClerkAuthPanel } from "~/components/clerk-auth-panel";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { getViewer } from "~/auth/context.server";
 import { hashPassword } from "~/auth/password.server";
 import { serializeSessionCookie } from "~/auth/session-cookie.server";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { requestMeta } from "~/lib/http.server";
+import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { safeRedirect } from "~/lib/safe-redirect";
-import { emailField, formValues, parseWith } from "~/lib/validation";
+import { emailField, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { createUserWithPersonalOrganization } from "~/models/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Create an account · Many Futures" }];
 
+/**
+ * 100 characters: the personal organization is named "<name>'s organization", and an organization's name
+ * holds 200.
+ */
+const MAX_NAME_LENGTH = 100;
+
 const signUpSchema = z.object({
-  name: z.string({ error: "Enter your name." }).trim().min(1, "Enter your name.").max(200, "Keep your name under 200 characters."),
+  name: z
+    .string({ error: "Enter your name." })
+    .trim()
+    .min(1, "Enter your name.")
+    .max(MAX_NAME_LENGTH, `Keep your name to ${MAX_NAME_LENGTH} characters or fewer.`),
   email: emailField,
   password: z
     .string({ error: "Choose a password." })
     .min(10, "Use at least 10 characters for your password.")
     .max(200, "Keep your password under 200 characters."),
-  redirectTo: z.string().optional(),
+  redirectTo: z.string().max(2000).optional(),
 });
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -33,11 +45,19 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return { clerk: clerkEnabled(), redirectTo, email: url.searchParams.get("email") ?? "" };
 }
 
+const FIELDS = { name: "field-name", email: "field-email", password: "field-password" };
+
+type ActionData = { errors: FieldErrors; values: FormFields };
+
 export async function action({ request, context }: ActionFunctionArgs) {
   if (clerkEnabled()) return new Response("Sign-up is handled by Clerk.", { status: 404 });
-  const values = formValues(await request.formData());
+  const values = await readForm(request);
+  // A password is never sent back into the page.
+  const { password: _password, ...echo } = values;
   const parsed = parseWith(signUpSchema, values);
-  if (!parsed.ok) return { errors: parsed.errors, values };
+  if (!parsed.ok) {
+    return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)), values: echo } satisfies ActionData, { status: 400 });
+  }
   const { name, email, password } = parsed.data;
   const meta = requestMeta(request, context);
   const db = getDb();
@@ -47,10 +67,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
     meta,
   );
   if (!result.ok) {
-    return {
-      errors: { email: "An account with this email already exists. Sign in instead, or use another address." },
-      values,
-    };
+    return jsonResponse(
+      { errors: { email: "An account with this email already exists. Sign in instead, or use another address." }, values: echo } satisfies ActionData,
+      { status: 400 },
+    );
   }
   const { session } = result;
   return redirect(safeRedirect(parsed.data.redirectTo), {
@@ -58,18 +78,25 @@ export async function action({ request, context }: ActionFunctionArgs) {
   });
 }
 
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
+
 export default function SignUpPage() {
   const { clerk, redirectTo, email } = useLoaderData<typeof loader>();
-  const actionData = useActionData<typeof action>();
+  const actionData = useActionData<ActionData>();
   const submitting = useNavigation().state === "submitting";
-  const errors: Record<string, string> = actionData && "errors" in actionData ? actionData.errors : {};
-  const values: Record<string, unknown> = actionData && "values" in actionData ? actionData.values : { email };
+  const errors: FieldErrors = actionData?.errors ?? {};
+  const values: FormFields = actionData?.values ?? { email };
 
   if (clerk) return <ClerkAuthPanel mode="sign-up" redirectTo={redirectTo} />;
 
   return (
     <section className="narrow" aria-labelledby="signup-title">
       <h1 id="signup-title">Create an account</h1>
+      <ErrorSummary errors={errors} fieldIds={FIELDS} />
       <p className="muted">You get a personal organization for your projects; you can invite others to it later.</p>
       <Form method="post" noValidate>
         <input type="hidden" name="redirectTo" value={redirectTo} />

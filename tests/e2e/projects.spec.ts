@@ -67,7 +67,8 @@ test("a conversation with Futura becomes a project, then its schedule changes to
 
   await expect(page.getByRole("heading", { level: 1 })).toContainText("SMRs in Europe");
   await expect(page.getByRole("navigation", { name: "Breadcrumb" })).toContainText("Projects");
-  await expect(page.getByRole("heading", { name: "Why it matters", level: 2 })).toBeVisible();
+  // The brief's own headings sit one level under the page's "Brief" heading.
+  await expect(page.getByRole("heading", { name: "Why it matters", level: 3 })).toBeVisible();
   await expect(page.getByText("Weekly on Monday at 07:00 (Europe/London)")).toBeVisible();
   await expect(page.getByRole("cell", { name: "Draft" })).toBeVisible();
   await expect(page.getByText("Conversation with Futura")).toBeVisible();

@@ -164,7 +164,7 @@ describe("project settings", () => {
         ["timezone", "Europe/London"],
       ]),
     });
-    expect(location(response)).toBe(`/projects/${project.id}/settings?saved`);
+    expect(location(response)).toBe(`/projects/${project.id}/settings`);
     const [row] = await db`select * from projects where id = ${project.id}`;
     expect(row).toMatchObject({ cadenceType: "custom", cadenceDays: [2, 4], deliveryHour: 8, deliveryMinute: 30, timezone: "Europe/London", version: 2 });
     const expected = nextScheduledAt({ type: "custom", days: [2, 4], hour: 8, minute: 30, timezone: "Europe/London" }, row.updatedAt);
@@ -179,8 +179,10 @@ describe("project settings", () => {
     expect(events.map((e) => e.eventType)).toEqual(["project_created", "project_updated", "settings_updated"]);
     expect(events[2].eventData.changed).toEqual(["brief", "cadenceType", "cadenceDays", "deliveryTime", "timezone"]);
 
-    const page = await (await person.client.get(`/projects/${project.id}/settings?saved`)).text();
+    // Post/Redirect/Get: the confirmation is shown once, on the page the save redirected to.
+    const page = await (await person.client.get(`/projects/${project.id}/settings`)).text();
     expect(page).toContain("Settings saved.");
+    expect(await (await person.client.get(`/projects/${project.id}/settings`)).text()).not.toContain("Settings saved.");
     expect(page).toMatch(/(Tuesday|Thursday) \d{1,2} \w+ \d{4}, 08:30 (GMT|BST|GMT\+1)/);
   });
 
@@ -231,6 +233,9 @@ describe("project settings", () => {
 });
 
 describe("validation, the same for forms and the API", () => {
+  const OUT_OF_DATE = "This form is out of date. Reload the page and try again.";
+  // Each case: the field at fault, the change, the API's message, and what the settings form says. Fields the
+  // form does not show (status, version) get a page-level message instead of a field's.
   it.each([
     ["title", { title: "" }, "Give the project a title."],
     ["title", { title: "x".repeat(201) }, "Keep the title under 200 characters."],
@@ -241,31 +246,48 @@ describe("validation, the same for forms and the API", () => {
     ["cadenceDays", { cadenceType: "custom", cadenceDays: [] }, "Choose at least one day for custom days."],
     ["deliveryTime", { deliveryTime: "25:00" }, "Give a time such as 07:00, in 24-hour form."],
     ["timezone", { timezone: "Mars/Olympus_Mons" }, "Choose a time zone from the list, such as Europe/London."],
-    ["status", { status: "DELETED" }, "Status is ACTIVE or ARCHIVED."],
-    ["version", { version: undefined }, "The form is missing the project's version; reload the page."],
-  ])("%s: %j", async (field, change, message) => {
+    ["status", { status: "DELETED" }, "Status is ACTIVE or ARCHIVED.", OUT_OF_DATE],
+    ["version", { version: undefined }, "The form is missing the project's version; reload the page.", OUT_OF_DATE],
+  ])("%s: %j", async (field, change, message, formMessage = message) => {
     const person = await signUp();
     const project = await createViaApi(person, { title: "Valid" });
     const api = await patch(person, project.id, { version: 1, ...change });
     expect(api.status).toBe(400);
     expect(await api.json()).toEqual({ error: "Some fields are not valid.", fields: { [field]: message } });
 
-    const form = await person.client.post(`/projects/${project.id}/settings`, {
+    // The form sends what a browser would: every field of the settings form, a list as repeated fields, and a
+    // field left out when the change removes it.
+    const fields: Record<string, string | number[]> = {
       intent: "save",
       version: "1",
       title: "Valid",
       brief: "",
       cadenceType: "weekly",
-      cadenceDays: "1",
+      cadenceDays: [1],
       deliveryTime: "07:00",
       timezone: "UTC",
-      ...Object.fromEntries(
-        Object.entries(change).flatMap(([k, v]) => (v === undefined ? [] : [[k, Array.isArray(v) ? v.join(",") : String(v)]])),
-      ),
+    };
+    for (const [key, value] of Object.entries(change)) {
+      if (value === undefined) delete fields[key];
+      else fields[key] = value;
+    }
+    const body = new URLSearchParams();
+    for (const [key, value] of Object.entries(fields)) {
+      for (const item of Array.isArray(value) ? value : [value]) body.append(key, String(item));
+    }
+    const form = await person.client.request(`/projects/${project.id}/settings`, {
+      method: "POST",
+      body,
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
     });
-    if (field !== "version" && field !== "cadenceDays") {
-      expect(form.status).toBe(400);
-      expect(await form.text()).toContain(message.replaceAll("'", "&#x27;"));
+    expect(form.status).toBe(400);
+    const html = await form.text();
+    // The message is in the error summary at the top of the page, linked to the field when the form shows it.
+    const summary = /<div class="error-summary"[\s\S]*?<\/ul><\/div>/.exec(html)?.[0] ?? "";
+    expect(summary).toContain(formMessage.replaceAll("'", "&#x27;"));
+    if (formMessage === message) {
+      const target = /<a href="#([\w-]+)">/.exec(summary)?.[1];
+      expect(html).toContain(`id="${target}"`);
     }
     const [row] = await db`select title, version from projects where id = ${project.id}`;
     expect(row).toEqual({ title: "Valid", version: 1 });
