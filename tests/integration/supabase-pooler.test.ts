@@ -183,7 +183,7 @@ describe("app processes through the pooler", () => {
 
     expect(await Promise.all(started.map((app) => app.stop()))).toEqual([0, 0, 0, 0, 0]);
     // Five Node processes loading the build at once take a while on a small shared machine; this is no speed test.
-  }, 120_000);
+  }, 180_000);
 });
 
 describe("the direct path, next to it", () => {
