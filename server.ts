@@ -10,7 +10,8 @@ import { createHttpApp, type Readiness } from "./app/lib/express-app.server";
 import { createLogger } from "./app/lib/logger.server";
 import { migrationStatus } from "./app/lib/migrate.server";
 import { makeGraceful } from "./app/lib/shutdown.server";
-import { backgroundWorkers, startWorkers } from "./app/jobs/workers.server";
+import { backgroundWorkers } from "./app/jobs/index.server";
+import { startWorkers } from "./app/jobs/workers.server";
 
 function readConfig(): Config {
   if (fs.existsSync(".env")) process.loadEnvFile(".env");
@@ -32,9 +33,8 @@ const runsWorkers = config.APP_ROLE !== "web";
 
 let shuttingDown = false;
 const database = await openDatabase(config, logger);
-const workers = runsWorkers
-  ? await startWorkers(backgroundWorkers, { db: database.db, directUrl: database.directUrl, logger })
-  : undefined;
+const workerList = runsWorkers ? backgroundWorkers(config) : [];
+const workers = runsWorkers ? await startWorkers(workerList, { db: database.db, directUrl: database.directUrl, logger }) : undefined;
 
 async function checkReadiness(): Promise<Readiness> {
   if (shuttingDown) return { ready: false, checks: { process: "shutting down" } };
@@ -79,7 +79,7 @@ async function startWeb() {
 const web = runsWeb ? await startWeb() : undefined;
 // A worker-only process has no server holding the event loop open; it lives until it is told to stop.
 const keepAlive = runsWeb ? undefined : setInterval(() => {}, 60_000);
-if (!runsWeb) logger.info({ role: config.APP_ROLE, workers: backgroundWorkers.length }, "worker process started");
+if (!runsWeb) logger.info({ role: config.APP_ROLE, workers: workerList.length }, "worker process started");
 
 async function shutdown(signal: string) {
   if (shuttingDown) return;

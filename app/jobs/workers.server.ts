@@ -7,6 +7,8 @@ export interface WorkerContext {
   db: Db;
   directUrl: string;
   logger: Logger;
+  /** LISTEN on a channel (wake-ups); absent where notifications cannot work, and then workers poll. */
+  listen?: (channel: string, onNotify: (payload: string) => void) => Promise<() => Promise<void>>;
 }
 
 export interface RunningWorker {
@@ -52,11 +54,8 @@ export function periodicWorker(name: string, intervalMs: number, task: (context:
   };
 }
 
-/**
- * The background workers a process runs when APP_ROLE is `all` or `worker`. The generation queue, the
- * scheduler and the email outbox register here as they arrive.
- */
-export const backgroundWorkers: BackgroundWorker[] = [
+/** Housekeeping that every worker process runs. */
+export const housekeepingWorkers: BackgroundWorker[] = [
   periodicWorker("stale-conversation-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
     const abandoned = await abandonStaleConversations(db);
     if (abandoned) logger.info({ abandoned }, "abandoned stale project conversations");
