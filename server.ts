@@ -12,7 +12,8 @@ import { createLogger } from "./app/lib/logger.server";
 import { createRemixHandler } from "./app/lib/remix-handler.server";
 import { migrationStatus } from "./app/lib/migrate.server";
 import { makeGraceful } from "./app/lib/shutdown.server";
-import { backgroundWorkers, startWorkers } from "./app/jobs/workers.server";
+import { backgroundWorkers } from "./app/jobs/index.server";
+import { startWorkers } from "./app/jobs/workers.server";
 
 function readConfig(): Config {
   if (fs.existsSync(".env")) process.loadEnvFile(".env");
@@ -46,8 +47,9 @@ const database = await openDatabase(config, logger).catch((error: unknown) => {
 });
 const notifications = openNotificationListener({ directUrl: database.directUrl, logger });
 setNotificationListener(notifications);
+const workerList = runsWorkers ? backgroundWorkers(config) : [];
 const workers = runsWorkers
-  ? await startWorkers(backgroundWorkers, { db: database.db, directUrl: database.directUrl, logger })
+  ? await startWorkers(workerList, { db: database.db, directUrl: database.directUrl, logger, notifications })
   : undefined;
 
 async function checkReadiness(): Promise<Readiness> {
@@ -87,7 +89,7 @@ async function startWeb() {
 const web = runsWeb ? await startWeb() : undefined;
 // A worker-only process has no server holding the event loop open; it lives until it is told to stop.
 const keepAlive = runsWeb ? undefined : setInterval(() => {}, 60_000);
-if (!runsWeb) logger.info({ role: config.APP_ROLE, workers: backgroundWorkers.length }, "worker process started");
+if (!runsWeb) logger.info({ role: config.APP_ROLE, workers: workerList.length }, "worker process started");
 
 async function shutdown(signal: string) {
   if (shuttingDown) return;

@@ -3,12 +3,15 @@ import { deleteExpiredSessions } from "~/models/sessions.server";
 import { deleteOldSignInAttempts } from "~/models/sign-in-attempts.server";
 import type { Db } from "~/lib/db.server";
 import type { Logger } from "~/lib/logger.server";
+import type { NotificationListener } from "~/lib/notifications.server";
 
 export interface WorkerContext {
   db: Db;
   /** Null when only a transaction pooler is configured: LISTEN is then unavailable (see notifications.server). */
   directUrl: string | null;
   logger: Logger;
+  /** The process's LISTEN connection (or its polling stand-in), for wake-ups; without it workers only poll. */
+  notifications?: NotificationListener;
 }
 
 export interface RunningWorker {
@@ -54,11 +57,8 @@ export function periodicWorker(name: string, intervalMs: number, task: (context:
   };
 }
 
-/**
- * The background workers a process runs when APP_ROLE is `all` or `worker`. The generation queue, the
- * scheduler and the email outbox register here as they arrive.
- */
-export const backgroundWorkers: BackgroundWorker[] = [
+/** Housekeeping that every worker process runs. */
+export const housekeepingWorkers: BackgroundWorker[] = [
   periodicWorker("stale-conversation-sweeper", 60 * 60 * 1000, async ({ db, logger }) => {
     const abandoned = await abandonStaleConversations(db);
     if (abandoned) logger.info({ abandoned }, "abandoned stale project conversations");

@@ -46,6 +46,21 @@ export function clerkFrontendApiHost(publishableKey: string): string | undefined
   return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(host) ? host.toLowerCase() : undefined;
 }
 
+/** A duration such as "10m", "90s", "1500ms" or plain seconds ("600"), as milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value);
+      if (!match) {
+        ctx.addIssue({ code: "custom", message: 'must be a duration such as "10m", "90s" or "1500ms"' });
+        return z.NEVER;
+      }
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "ms" | "s" | "m" | "h"];
+      return Math.round(Number(match[1]) * unit);
+    });
+
 /** Every setting the app reads from the environment; `.env.example` documents each one. */
 export const configSchema = z
   .object({
@@ -74,6 +89,18 @@ export const configSchema = z
   CLERK_JWT_KEY: z.string().includes("BEGIN PUBLIC KEY", { message: "must be a PEM public key" }).optional(),
   CLERK_WEBHOOK_SIGNING_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
   CLERK_API_URL: z.url({ error: "must be an absolute URL such as https://api.clerk.com" }).optional(),
+  // Generation: n8n when GENERATION_WEBHOOK_URL is set, otherwise the built-in pipeline.
+  GENERATION_WEBHOOK_URL: z.url({ error: "must be an absolute URL such as https://n8n.example.com/webhook/episodes" }).optional(),
+  GENERATION_WEBHOOK_SECRET: z.string().regex(/^whsec_[A-Za-z0-9+/=]{24,}$/, "must be a Standard Webhooks secret (whsec_ then base64)").optional(),
+  GENERATION_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(15_000),
+  GENERATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  GENERATION_TIMEOUT: duration("10m"),
+  GENERATION_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600_000).default(5_000),
+  GENERATION_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  QUEUE_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
+  // The offline writer's pause per step, so a person sees the stages advance.
+  GENERATION_OFFLINE_STAGE_MS: z.coerce.number().int().min(0).max(60_000).default(2_500),
   })
   .superRefine((config, ctx) => {
     if (config.CLERK_PUBLISHABLE_KEY && !clerkFrontendApiHost(config.CLERK_PUBLISHABLE_KEY)) {
@@ -83,6 +110,10 @@ export const configSchema = z
     if (!!config.CLERK_PUBLISHABLE_KEY !== !!config.CLERK_SECRET_KEY) {
       const missing = config.CLERK_PUBLISHABLE_KEY ? "CLERK_SECRET_KEY" : "CLERK_PUBLISHABLE_KEY";
       ctx.addIssue({ code: "custom", path: [missing], message: "must be set too: Clerk needs both keys" });
+    }
+    // n8n without a signing secret would accept forged callbacks: refuse rather than run open.
+    if (config.GENERATION_WEBHOOK_URL && !config.GENERATION_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["GENERATION_WEBHOOK_SECRET"], message: "must be set when GENERATION_WEBHOOK_URL is set" });
     }
   });
 

@@ -8,12 +8,12 @@ import { canonicalPath, requestHost, sendEdgeError } from "./request-guards.serv
  * posted from elsewhere and can do nothing a forged post could abuse belongs here. Patterns use the route
  * manifest's syntax: `:name` stands for one path segment.
  *
- * Such exemptions go in this list and nowhere else. Coming: issue 8's `/api/episodes/callback` (signed
- * callback), issue 10's `/api/webhooks/resend` (signed webhook) and `/unsubscribe/:token` (RFC 8058 one-click
- * unsubscribe, posted by mail clients).
+ * Such exemptions go in this list and nowhere else. Coming with email delivery: `/api/webhooks/resend` (signed
+ * webhook) and `/unsubscribe/:token` (RFC 8058 one-click unsubscribe, posted by mail clients).
  */
 export const CSRF_EXEMPT_ROUTES: readonly string[] = [
   "/api/webhooks/clerk", // svix-signed deliveries from Clerk
+  "/api/episodes/callback", // Standard Webhooks-signed callbacks from n8n
 ];
 
 const UNSAFE_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);

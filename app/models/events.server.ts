@@ -5,7 +5,10 @@ export type ProductEventType =
   | "project_updated"
   | "settings_updated"
   | "planning_note_added"
-  | "conversation_abandoned";
+  | "conversation_abandoned"
+  | "episode_generation_requested"
+  | "episode_published"
+  | "episode_failed";
 
 /** A product event, for understanding use; written in the same transaction as the change it describes. */
 export async function trackEvent(

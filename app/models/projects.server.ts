@@ -284,3 +284,46 @@ export async function deleteProject(db: Db, actor: Actor, projectId: string, met
     return { ok: true } as const;
   });
 }
+
+/**
+ * The next project whose slot is due (ACTIVE, not paused, `next_scheduled_at` passed), locked for this
+ * transaction so another scheduler skips it. Across organizations by design: the scheduler serves them all.
+ */
+export async function lockNextDueProject(sql: Queryable): Promise<ProjectRow | undefined> {
+  const [project] = await sql<ProjectRow[]>`
+    select * from projects
+    where status = 'ACTIVE' and cadence_type <> 'paused' and next_scheduled_at <= now()
+    order by next_scheduled_at
+    limit 1
+    for update skip locked`;
+  return project;
+}
+
+/**
+ * Moves a project's schedule to its next slot and makes that slot's DRAFT. The version is left alone: this is
+ * the schedule running, not an edit, and must not make an open settings form stale.
+ */
+export async function advanceSchedule(sql: Queryable, project: ProjectRow, next: Date | null): Promise<ProjectRow> {
+  const [advanced] = await sql<ProjectRow[]>`
+    update projects set next_scheduled_at = ${next}
+    where organization_id = ${project.organizationId} and id = ${project.id}
+    returning *`;
+  await ensureNextDraft(sql, advanced);
+  return advanced;
+}
+
+/** The project's upcoming slot has its DRAFT episode (after publishing, say); a slot already taken is left. */
+export async function ensureNextDraft(sql: Queryable, project: Pick<ProjectRow, "id" | "organizationId" | "nextScheduledAt" | "status">): Promise<void> {
+  if (!project.nextScheduledAt || project.status !== "ACTIVE") return;
+  await sql`
+    insert into episodes (organization_id, project_id, scheduled_for, status)
+    values (${project.organizationId}, ${project.id}, ${project.nextScheduledAt}, 'DRAFT')
+    on conflict (project_id, scheduled_for) do nothing`;
+}
+
+/** The project row, locked for the rest of the transaction: serialises "Generate now" per project. */
+export async function lockProject(sql: Queryable, organizationId: string, projectId: string): Promise<ProjectRow | undefined> {
+  const [project] = await sql<ProjectRow[]>`
+    select * from projects where organization_id = ${organizationId} and id = ${projectId} for update`;
+  return project;
+}

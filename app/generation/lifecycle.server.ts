@@ -1,0 +1,447 @@
+import { absoluteUrl } from "~/lib/app-url.server";
+import { getConfig, type Config } from "~/lib/config.server";
+import type { Db, Queryable } from "~/lib/db.server";
+import type { RequestMeta } from "~/lib/http.server";
+import type { Role } from "~/lib/roles";
+import { nextScheduledAt } from "~/lib/schedule.server";
+import {
+  endAttempt,
+  failQueuedEpisode,
+  getEpisode,
+  hasEpisodeInFlight,
+  publishEpisode,
+  queueEpisodeForSlot,
+  recentPublishedEpisodes,
+  recordProgress,
+  requeueFailedEpisode,
+  setQueuedMessage,
+  startGeneration,
+  type EpisodeActor,
+  type EpisodeRow,
+} from "~/models/episodes.server";
+import { trackEvent } from "~/models/events.server";
+import {
+  completeJob,
+  deferJob,
+  enqueueJob,
+  leaseJob,
+  lockExpiredLeases,
+  lockNextDueJob,
+  releaseJob,
+  renewLease,
+  type GenerationJob,
+} from "~/models/generation-jobs.server";
+import { listPlanningNotes } from "~/models/planning-notes.server";
+import { advanceSchedule, cadenceOf, ensureNextDraft, getProject, lockNextDueProject, lockProject } from "~/models/projects.server";
+import { gbpToMicros, recordModelCalls, reserveGenerationBudget } from "~/models/usage.server";
+import type { CompletedMessage, FailedMessage, GenerationRequest, ProgressMessage } from "./contract";
+
+/**
+ * The episode lifecycle as the product runs it: the scheduler and "Generate now" queue episodes, dispatchers
+ * claim them, generators (n8n or the built-in pipeline) report progress and results, the reaper recovers what
+ * was lost. Each step is one transaction that changes the episode, its queue row, the audit trail and the
+ * announcement together.
+ */
+
+export interface GenerationSettings {
+  maxAttempts: number;
+  /** How long an attempt may take from dispatch to its final report. */
+  timeoutMs: number;
+  dispatchTimeoutMs: number;
+  retryBaseMs: number;
+  callbackUrl: string;
+  /** The most one generation may cost (the cost issue estimates it from model prices and token limits). */
+  maxCostGbpMicros: number;
+}
+
+export function generationSettings(config: Config = getConfig()): GenerationSettings {
+  return {
+    maxAttempts: config.GENERATION_MAX_ATTEMPTS,
+    timeoutMs: config.GENERATION_TIMEOUT,
+    dispatchTimeoutMs: config.GENERATION_DISPATCH_TIMEOUT_MS,
+    retryBaseMs: config.GENERATION_RETRY_BASE_MS,
+    callbackUrl: absoluteUrl("/api/episodes/callback", config),
+    maxCostGbpMicros: gbpToMicros(1),
+  };
+}
+
+const SCHEDULER: EpisodeActor = { kind: "system", label: "scheduler" };
+const DISPATCHER: EpisodeActor = { kind: "system", label: "dispatcher" };
+const REAPER: EpisodeActor = { kind: "system", label: "reaper" };
+
+/** Exponential backoff with jitter: base · 2^(attempt−1), capped at ten minutes, then 50–100 % of that. */
+export function retryDelayMs(attempt: number, baseMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(baseMs * 2 ** Math.max(0, attempt - 1), 10 * 60_000);
+  return Math.round(ceiling * (0.5 + random() * 0.5));
+}
+
+// ——— Queueing ———
+
+/**
+ * One scheduler pass: each due project, one transaction each, becomes a QUEUED episode for its slot (its DRAFT,
+ * or a new one) with a pending job, and its schedule moves to the next slot. A slot missed while nothing ran is
+ * generated once, and the schedule resumes from now. Safe with several schedulers: projects are locked with
+ * SKIP LOCKED and the slot is unique per project.
+ */
+export async function queueDueProjects(db: Db, settings: GenerationSettings, limit = 500): Promise<number> {
+  let queued = 0;
+  for (let i = 0; i < limit; i++) {
+    const done = await db.begin(async (sql) => {
+      const project = await lockNextDueProject(sql);
+      if (!project) return true;
+      const slot = project.nextScheduledAt!;
+      const episode = await queueEpisodeForSlot(sql, { organizationId: project.organizationId, projectId: project.id, slot }, SCHEDULER);
+      if (episode) {
+        await enqueueJob(sql, { organizationId: project.organizationId, episodeId: episode.id, maxAttempts: settings.maxAttempts });
+        queued++;
+      }
+      const now = new Date();
+      await advanceSchedule(sql, project, nextScheduledAt(cadenceOf(project), slot > now ? slot : now));
+      return false;
+    });
+    if (done) break;
+  }
+  return queued;
+}
+
+export interface PersonActor {
+  userId: string;
+  organizationId: string;
+  role: Role;
+  label: string;
+}
+
+/** Who may ask for an episode now or again: owners and admins (each one spends the organization's budget). */
+export function canRequestGeneration(role: Role): boolean {
+  return role === "owner" || role === "admin";
+}
+
+export type GenerationRequestResult =
+  | { ok: true; episode: EpisodeRow }
+  | { ok: false; reason: "forbidden" | "not_found" | "archived" | "in_flight" | "not_failed" };
+
+/** "Generate now": a QUEUED episode for an unscheduled slot (now), unless one is already on its way. */
+export async function generateNow(
+  db: Db,
+  actor: PersonActor,
+  projectId: string,
+  meta: RequestMeta,
+  settings: GenerationSettings = generationSettings(),
+): Promise<GenerationRequestResult> {
+  if (!canRequestGeneration(actor.role)) return { ok: false, reason: "forbidden" };
+  return db.begin(async (sql) => {
+    const project = await lockProject(sql, actor.organizationId, projectId);
+    if (!project) return { ok: false, reason: "not_found" } as const;
+    if (project.status !== "ACTIVE") return { ok: false, reason: "archived" } as const;
+    if (await hasEpisodeInFlight(sql, actor.organizationId, projectId)) return { ok: false, reason: "in_flight" } as const;
+    const [{ now }] = await sql<{ now: Date }[]>`select date_trunc('milliseconds', now()) as now`;
+    const episode = await queueEpisodeForSlot(
+      sql,
+      { organizationId: actor.organizationId, projectId, slot: now },
+      { kind: "person", userId: actor.userId, label: actor.label, meta },
+    );
+    if (!episode) return { ok: false, reason: "in_flight" } as const;
+    await enqueueJob(sql, { organizationId: actor.organizationId, episodeId: episode.id, maxAttempts: settings.maxAttempts });
+    await trackEvent(sql, {
+      organizationId: actor.organizationId,
+      userId: actor.userId,
+      type: "episode_generation_requested",
+      data: { projectId, episodeId: episode.id },
+    });
+    return { ok: true, episode } as const;
+  });
+}
+
+/** "Try again" on a FAILED episode: queued once more with a fresh set of attempts. */
+export async function retryEpisode(
+  db: Db,
+  actor: PersonActor,
+  episodeId: string,
+  meta: RequestMeta,
+  settings: GenerationSettings = generationSettings(),
+): Promise<GenerationRequestResult> {
+  if (!canRequestGeneration(actor.role)) return { ok: false, reason: "forbidden" };
+  return db.begin(async (sql) => {
+    const current = await getEpisode(sql, actor.organizationId, episodeId);
+    if (!current) return { ok: false, reason: "not_found" } as const;
+    const episode = await requeueFailedEpisode(sql, actor.organizationId, episodeId, {
+      kind: "person",
+      userId: actor.userId,
+      label: actor.label,
+      meta,
+    });
+    if (!episode) return { ok: false, reason: "not_failed" } as const;
+    await enqueueJob(sql, { organizationId: actor.organizationId, episodeId, maxAttempts: settings.maxAttempts });
+    await trackEvent(sql, {
+      organizationId: actor.organizationId,
+      userId: actor.userId,
+      type: "episode_generation_requested",
+      data: { projectId: episode.projectId, episodeId, retry: true },
+    });
+    return { ok: true, episode } as const;
+  });
+}
+
+// ——— Dispatch ———
+
+/** A claimed attempt: the job under lease, the episode now GENERATING, and the request for the generator. */
+export interface ClaimedGeneration {
+  job: GenerationJob;
+  episode: EpisodeRow;
+  owner: string;
+  request: GenerationRequest;
+}
+
+async function buildRequest(sql: Queryable, episode: EpisodeRow, settings: GenerationSettings): Promise<GenerationRequest> {
+  const [project, notes, recent] = await Promise.all([
+    getProject(sql, episode.organizationId, episode.projectId),
+    listPlanningNotes(sql, episode.organizationId, episode.projectId),
+    recentPublishedEpisodes(sql, episode.organizationId, episode.projectId, 5),
+  ]);
+  return {
+    episodeId: episode.id,
+    projectId: episode.projectId,
+    organizationId: episode.organizationId,
+    attempt: episode.generationAttempts,
+    brief: `# ${project?.title ?? "Project"}\n\n${project?.onboardingBrief ?? ""}`.trim(),
+    planningNotes: notes.map((note) => note.body),
+    recentEpisodes: recent.map((e) => ({ title: e.title, summary: e.summary, publishedAt: e.publishedAt.toISOString() })),
+    callbackUrl: settings.callbackUrl,
+    maxCostGBP: settings.maxCostGbpMicros / 1_000_000,
+  };
+}
+
+export type ClaimResult = { kind: "claimed"; claim: ClaimedGeneration } | { kind: "deferred" } | { kind: "empty" };
+
+/**
+ * Claims the next due job in one transaction: lock it (SKIP LOCKED), ask the budget, lease it, move its episode
+ * QUEUED → GENERATING and build the generator's request. A job the budget refuses waits, unleased and without
+ * spending an attempt, until the budget allows.
+ */
+export async function claimNextGeneration(
+  db: Db,
+  input: { owner: string; leaseMs: number; generatedBy: "n8n" | "builtin" },
+  settings: GenerationSettings,
+): Promise<ClaimResult> {
+  return db.begin(async (sql): Promise<ClaimResult> => {
+    const job = await lockNextDueJob(sql);
+    if (!job) return { kind: "empty" };
+    const budget = await reserveGenerationBudget(sql, {
+      organizationId: job.organizationId,
+      episodeId: job.episodeId,
+      estimateGbpMicros: settings.maxCostGbpMicros,
+    });
+    if (!budget.ok) {
+      await deferJob(sql, job.id, budget.resumeAt, budget.reason);
+      await setQueuedMessage(sql, job.organizationId, job.episodeId, budget.reason);
+      return { kind: "deferred" };
+    }
+    const leased = await leaseJob(sql, job.id, input.owner, input.leaseMs);
+    const episode = await startGeneration(
+      sql,
+      { organizationId: job.organizationId, episodeId: job.episodeId, generatedBy: input.generatedBy },
+      DISPATCHER,
+    );
+    if (!episode) {
+      // The episode left QUEUED (deleted with its project, or failed by hand): nothing to generate.
+      await releaseJob(sql, { organizationId: job.organizationId, episodeId: job.episodeId, outcome: "failed", error: "episode no longer queued" });
+      return { kind: "empty" };
+    }
+    return { kind: "claimed", claim: { job: leased, episode, owner: input.owner, request: await buildRequest(sql, episode, settings) } };
+  });
+}
+
+/** n8n has the job: the lease now lasts until the generation timeout, waiting for the final callback. */
+export async function acknowledgeDispatch(db: Db, claim: ClaimedGeneration, settings: GenerationSettings): Promise<boolean> {
+  return renewLease(db, { jobId: claim.job.id, owner: claim.owner, leaseMs: settings.timeoutMs, dispatched: true });
+}
+
+/** The built-in pipeline's heartbeat: false when the lease was lost (reaped), so the run should stop. */
+export async function heartbeat(db: Db, claim: ClaimedGeneration, leaseMs: number): Promise<boolean> {
+  return renewLease(db, { jobId: claim.job.id, owner: claim.owner, leaseMs });
+}
+
+/**
+ * Ends an attempt that did not finish: retried after a backoff while attempts remain and the failure is worth
+ * retrying, otherwise FAILED with `reason`. Guarded by the attempt number, so a late report of an old attempt
+ * changes nothing. Returns what happened.
+ */
+async function endAttemptWithJob(
+  sql: Queryable,
+  input: { organizationId: string; episodeId: string; attempt: number; reason: string; retryable: boolean },
+  actor: EpisodeActor,
+  settings: GenerationSettings,
+): Promise<"retry" | "failed" | "stale"> {
+  const [job] = await sql<GenerationJob[]>`
+    select * from episode_schedule_queue
+    where organization_id = ${input.organizationId} and episode_id = ${input.episodeId}
+    for update`;
+  const attemptsLeft = !!job && job.attempts < job.maxAttempts;
+  const outcome = input.retryable && attemptsLeft ? "retry" : "failed";
+  const episode = await endAttempt(sql, { ...input, outcome }, actor);
+  if (!episode) return "stale";
+  const runAt = new Date(Date.now() + retryDelayMs(job?.attempts ?? 1, settings.retryBaseMs));
+  await releaseJob(sql, { organizationId: input.organizationId, episodeId: input.episodeId, outcome, error: input.reason, runAt });
+  if (outcome === "failed") {
+    await trackEvent(sql, {
+      organizationId: input.organizationId,
+      userId: null,
+      type: "episode_failed",
+      data: { episodeId: input.episodeId, attempt: input.attempt, reason: input.reason },
+    });
+  }
+  return outcome;
+}
+
+/** A dispatch that n8n refused, or a built-in run that threw. */
+export async function dispatchFailed(
+  db: Db,
+  claim: ClaimedGeneration,
+  failure: { reason: string; retryable: boolean },
+  settings: GenerationSettings,
+): Promise<"retry" | "failed" | "stale"> {
+  return db.begin((sql) =>
+    endAttemptWithJob(
+      sql,
+      {
+        organizationId: claim.episode.organizationId,
+        episodeId: claim.episode.id,
+        attempt: claim.episode.generationAttempts,
+        reason: failure.reason,
+        retryable: failure.retryable,
+      },
+      DISPATCHER,
+      settings,
+    ),
+  );
+}
+
+// ——— Reports from the generator ———
+
+export type ReportOutcome =
+  | { ok: true; result: "applied" | "ignored" | "already_published" }
+  | { ok: false; reason: "unknown_episode" | "stale_attempt" };
+
+async function explainMismatch(sql: Queryable, input: { organizationId: string; episodeId: string }): Promise<EpisodeRow | undefined> {
+  return getEpisode(sql, input.organizationId, input.episodeId);
+}
+
+/** A progress report: applied to the running attempt, ignored once the episode is final or for an old attempt. */
+export async function applyProgress(sql: Queryable, message: Omit<ProgressMessage, "type">): Promise<ReportOutcome> {
+  const episode = await recordProgress(sql, message);
+  if (episode) return { ok: true, result: "applied" };
+  const current = await explainMismatch(sql, message);
+  if (!current) return { ok: false, reason: "unknown_episode" };
+  if (message.attempt > current.generationAttempts) return { ok: false, reason: "stale_attempt" };
+  return { ok: true, result: "ignored" };
+}
+
+/**
+ * The one way an episode is published, by n8n's callback and by the built-in pipeline alike: content stored,
+ * reading time computed, the model calls in the ledger and the day's roll-up (once per call id), the job
+ * completed, the project's next DRAFT in place, an event, an audit row and the announcement — one transaction.
+ * A second report for a PUBLISHED episode changes nothing.
+ */
+export async function publishGeneration(
+  sql: Queryable,
+  message: Omit<CompletedMessage, "type">,
+  actor: EpisodeActor,
+): Promise<ReportOutcome> {
+  const episode = await publishEpisode(sql, message, actor);
+  if (!episode) {
+    const current = await explainMismatch(sql, message);
+    if (!current) return { ok: false, reason: "unknown_episode" };
+    if (current.status === "PUBLISHED") return { ok: true, result: "already_published" };
+    return { ok: false, reason: "stale_attempt" };
+  }
+  await recordModelCalls(sql, {
+    organizationId: episode.organizationId,
+    episodeId: episode.id,
+    calls: message.tokenUsage.map((call) => ({
+      callId: call.callId,
+      agent: call.agent,
+      model: call.model,
+      promptTokens: call.promptTokens,
+      completionTokens: call.completionTokens,
+      costGbpMicros: gbpToMicros(call.costGBP),
+    })),
+  });
+  await completeJob(sql, episode.organizationId, episode.id);
+  const project = await getProject(sql, episode.organizationId, episode.projectId);
+  if (project) await ensureNextDraft(sql, project);
+  await trackEvent(sql, {
+    organizationId: episode.organizationId,
+    userId: null,
+    type: "episode_published",
+    data: { episodeId: episode.id, projectId: episode.projectId, attempt: message.attempt, qaPassed: message.qa.passed },
+  });
+  return { ok: true, result: "applied" };
+}
+
+/** A generator's own report of failure. */
+export async function applyFailure(
+  sql: Queryable,
+  message: Omit<FailedMessage, "type">,
+  actor: EpisodeActor,
+  settings: GenerationSettings,
+): Promise<ReportOutcome> {
+  const outcome = await endAttemptWithJob(
+    sql,
+    {
+      organizationId: message.organizationId,
+      episodeId: message.episodeId,
+      attempt: message.attempt,
+      reason: message.error,
+      retryable: message.retryable,
+    },
+    actor,
+    settings,
+  );
+  if (outcome !== "stale") return { ok: true, result: "applied" };
+  const current = await explainMismatch(sql, message);
+  if (!current) return { ok: false, reason: "unknown_episode" };
+  if (message.attempt > current.generationAttempts) return { ok: false, reason: "stale_attempt" };
+  return { ok: true, result: "ignored" };
+}
+
+// ——— Recovery ———
+
+/**
+ * Recovers jobs whose lease ran out: the process that held them died, or n8n never sent its final callback
+ * within the generation timeout. Each episode still GENERATING is retried while attempts remain, else FAILED; a
+ * job whose episode already reached a final state is closed to match.
+ */
+export async function reapExpiredLeases(db: Db, settings: GenerationSettings, limit = 100): Promise<number> {
+  return db.begin(async (sql) => {
+    const jobs = await lockExpiredLeases(sql, limit);
+    for (const job of jobs) {
+      const episode = await getEpisode(sql, job.organizationId, job.episodeId);
+      if (episode?.status === "GENERATING") {
+        const minutes = Math.round(settings.timeoutMs / 60_000);
+        const reason = job.dispatchedAt
+          ? `No result arrived within ${minutes} minute${minutes === 1 ? "" : "s"}.`
+          : "The generator stopped before finishing.";
+        await endAttemptWithJob(
+          sql,
+          { organizationId: job.organizationId, episodeId: job.episodeId, attempt: episode.generationAttempts, reason, retryable: true },
+          REAPER,
+          settings,
+        );
+      } else if (episode?.status === "PUBLISHED") {
+        await completeJob(sql, job.organizationId, job.episodeId);
+      } else if (episode?.status === "QUEUED" && job.attempts < job.maxAttempts) {
+        await releaseJob(sql, { organizationId: job.organizationId, episodeId: job.episodeId, outcome: "retry", error: "lease expired" });
+      } else {
+        await releaseJob(sql, { organizationId: job.organizationId, episodeId: job.episodeId, outcome: "failed", error: "lease expired" });
+        if (episode?.status === "QUEUED") {
+          await failQueuedEpisode(
+            sql,
+            { organizationId: job.organizationId, episodeId: job.episodeId, reason: "Every attempt ran out of time." },
+            REAPER,
+          );
+        }
+      }
+    }
+    return jobs.length;
+  });
+}
