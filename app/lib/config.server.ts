@@ -101,6 +101,7 @@ export const configSchema = z
   // The built-in pipeline's language model: any OpenAI-compatible chat completions server (OpenAI, Ollama, vLLM, llama.cpp).
   LLM_BASE_URL: z
     .url({ protocol: /^https?$/, error: "must be the server's OpenAI-compatible base URL, such as https://api.openai.com/v1" })
+    .refine((value) => !new URL(value).username && !new URL(value).password, "must not hold credentials: put the key in LLM_API_KEY")
     .optional(),
   LLM_API_KEY: z.string().max(1000).optional(),
   LLM_MODEL: z.string().max(200).optional(),
