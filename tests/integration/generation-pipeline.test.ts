@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Generator } from "../../app/generation/generator.server";
-import { generateNow, type GenerationSettings } from "../../app/generation/lifecycle.server";
+import { generateNow, reapExpiredLeases, type GenerationSettings } from "../../app/generation/lifecycle.server";
 import { builtinGenerator, OFFLINE_NOTICE } from "../../app/generation/pipeline.server";
 import { generationDispatcher } from "../../app/jobs/generation.server";
 import { selectGenerator } from "../../app/jobs/index.server";
@@ -341,6 +341,24 @@ describe("the built-in pipeline with a language model", () => {
       generationAttempts: 2,
       failureReason: "The language model did not answer (HTTP 503) after 3 tries",
     });
+  });
+
+  it("keeps its lease while a slow model answers, so the reaper leaves a live attempt alone", async () => {
+    script({ research: [RESEARCH], writer: [{ ...draft(), delayMs: 2_500 }], qa: [PASS] });
+    let reaping = true;
+    let reaped = 0;
+    const reaper = (async () => {
+      while (reaping) {
+        reaped += await reapExpiredLeases(database.db, settings);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const episode = await generate(builtinGenerator(llmConfig(), { logger, leaseMs: 1_000, client: { retryBaseMs: 10 } }));
+    reaping = false;
+    await reaper;
+    expect(reaped).toBe(0);
+    expect(episode).toMatchObject({ status: "PUBLISHED", generationAttempts: 1, qaPassed: true });
+    expect(agents()).toEqual(["research", "writer", "qa"]);
   });
 });
 

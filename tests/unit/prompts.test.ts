@@ -21,6 +21,8 @@ describe("reading JSON out of a model's answer", () => {
   it("takes a fenced block, with or without a language", () => {
     expect(extractJson('Here you are:\n```json\n{"a": 1}\n```\nAnything else?')).toEqual({ a: 1 });
     expect(extractJson('```\n{"a": 2}\n```')).toEqual({ a: 2 });
+    // An example echoed in the prose before the fence is not the answer.
+    expect(extractJson('An answer like {"passed": true} would pass it. Mine:\n```json\n{"passed": false}\n```')).toEqual({ passed: false });
   });
 
   it("finds the first balanced object in prose, ignoring braces inside strings", () => {
