@@ -39,8 +39,6 @@ const PIPELINE: EpisodeActor = { kind: "system", label: "built-in pipeline" };
 
 /** The lease the pipeline holds and renews at each step: a dead process's attempt is recovered within it. */
 const PIPELINE_LEASE_MS = 60_000;
-/** While a model call runs, the lease is renewed this often, so a slow call never looks like a dead process. */
-const LEASE_RENEW_MS = PIPELINE_LEASE_MS / 4;
 
 export const OFFLINE_NOTICE = "Offline preview — configure an LLM or n8n for researched episodes";
 
@@ -158,21 +156,26 @@ function reviewNotes(review: ReviewOutcome): string {
 export interface PipelineOptions {
   /** Where a model missing from LLM_PRICES is reported (once); the process logger by default. */
   logger?: Pick<Logger, "warn" | "error">;
+  /** The lease held and renewed while running; one minute by default (tests shorten it). */
+  leaseMs?: number;
   /** Retry tuning for the model client (tests shorten the backoff). */
   client?: Omit<LlmClientOptions, "logger">;
 }
 
-/** Renews the lease while a run is in progress; `signal` aborts once the lease is lost or the app stops. */
-function keepLease(db: Db, claim: ClaimedGeneration, outer: AbortSignal, logger: Pick<Logger, "error">) {
+/**
+ * Renews the lease every quarter of it while a run is in progress, so a slow model call never looks like a dead
+ * process; `signal` aborts once the lease is lost or the app stops.
+ */
+function keepLease(db: Db, claim: ClaimedGeneration, leaseMs: number, outer: AbortSignal, logger: Pick<Logger, "error">) {
   const lost = new AbortController();
   const timer = setInterval(() => {
-    heartbeat(db, claim, PIPELINE_LEASE_MS).then(
+    heartbeat(db, claim, leaseMs).then(
       (held) => {
         if (!held) lost.abort();
       },
       (error: unknown) => logger.error({ err: error, episodeId: claim.episode.id }, "could not renew the pipeline's lease"),
     );
-  }, LEASE_RENEW_MS);
+  }, leaseMs / 4);
   return {
     signal: AbortSignal.any([outer, lost.signal]),
     get lost() {
@@ -184,10 +187,10 @@ function keepLease(db: Db, claim: ClaimedGeneration, outer: AbortSignal, logger:
 
 const leaseLost = () => new GenerationError("the attempt was taken over after its lease ran out", false);
 
-async function runOffline(claim: ClaimedGeneration, db: Db, signal: AbortSignal, stageMs: number): Promise<"finished"> {
+async function runOffline(claim: ClaimedGeneration, db: Db, signal: AbortSignal, stageMs: number, leaseMs: number): Promise<"finished"> {
   const { episodeId, organizationId, attempt } = claim.request;
   const step = async (stage: "research" | "writing" | "review", percent: number, message: string, extra: { findings?: string[] } = {}) => {
-    if (!(await heartbeat(db, claim, PIPELINE_LEASE_MS))) throw leaseLost();
+    if (!(await heartbeat(db, claim, leaseMs))) throw leaseLost();
     await db.begin((sql) => applyProgress(sql, { episodeId, organizationId, attempt, stage, percent, message, ...extra }));
     await sleep(stageMs, undefined, { signal }).catch(() => {
       throw new GenerationError("the app stopped during generation", true);
@@ -203,7 +206,7 @@ async function runOffline(claim: ClaimedGeneration, db: Db, signal: AbortSignal,
   });
   await step("writing", 66, "Writing the offline preview");
   await step("review", 90, "Checking the draft against the brief");
-  if (!(await heartbeat(db, claim, PIPELINE_LEASE_MS))) throw leaseLost();
+  if (!(await heartbeat(db, claim, leaseMs))) throw leaseLost();
   const outcome = await db.begin((sql) => publishGeneration(sql, { episodeId, organizationId, attempt, ...episode }, PIPELINE));
   if (!outcome.ok) throw new GenerationError(`the episode could not be published (${outcome.reason})`, false);
   return "finished";
@@ -221,6 +224,7 @@ async function runResearched(
   claim: ClaimedGeneration,
   db: Db,
   outer: AbortSignal,
+  leaseMs: number,
   logger: Pick<Logger, "warn" | "error">,
 ): Promise<"finished"> {
   const { request } = claim;
@@ -228,10 +232,10 @@ async function runResearched(
   const input: PromptInput = request;
   const calls: (ChatResult & { agent: Agent })[] = [];
   let published = false;
-  const lease = keepLease(db, claim, outer, logger);
+  const lease = keepLease(db, claim, leaseMs, outer, logger);
 
   const report = async (stage: "research" | "writing" | "review", percent: number, message: string, extra: Partial<Research> = {}) => {
-    if (!(await heartbeat(db, claim, PIPELINE_LEASE_MS))) throw leaseLost();
+    if (!(await heartbeat(db, claim, leaseMs))) throw leaseLost();
     await db.begin((sql) => applyProgress(sql, { episodeId, organizationId, attempt, stage, percent, message, ...extra }));
   };
 
@@ -318,7 +322,7 @@ async function runResearched(
         costGBP: call.costGbpMicros / 1_000_000,
       })),
     };
-    if (!(await heartbeat(db, claim, PIPELINE_LEASE_MS))) throw leaseLost();
+    if (!(await heartbeat(db, claim, leaseMs))) throw leaseLost();
     const outcome = await db.begin((sql) => publishGeneration(sql, { episodeId, organizationId, attempt, ...episode }, PIPELINE));
     if (!outcome.ok) throw new GenerationError(`the episode could not be published (${outcome.reason})`, false);
     published = true;
@@ -359,12 +363,13 @@ export function builtinGenerator(
   const settings = llmSettings(config);
   const logger = settings ? (options.logger ?? getLogger()) : undefined;
   const client = settings ? createLlmClient(settings, { ...options.client, logger }) : undefined;
+  const leaseMs = options.leaseMs ?? PIPELINE_LEASE_MS;
   return {
     kind: "builtin",
-    leaseMs: PIPELINE_LEASE_MS,
+    leaseMs,
     async run(claim: ClaimedGeneration, { db, signal }) {
-      if (client && settings && logger) return runResearched(client, settings, claim, db, signal, logger);
-      return runOffline(claim, db, signal, config.GENERATION_OFFLINE_STAGE_MS);
+      if (client && settings && logger) return runResearched(client, settings, claim, db, signal, leaseMs, logger);
+      return runOffline(claim, db, signal, config.GENERATION_OFFLINE_STAGE_MS, leaseMs);
     },
   };
 }
