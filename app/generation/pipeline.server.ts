@@ -218,21 +218,25 @@ async function runOffline(claim: ClaimedGeneration, db: Db, signal: AbortSignal,
  * revision, and a second failure is published with the notes for the owners (links research did not produce
  * taken out), unless the draft is empty. Every call's tokens and cost are recorded, on failure too.
  */
-async function runResearched(
-  client: LlmClient,
-  settings: LlmSettings,
-  claim: ClaimedGeneration,
-  db: Db,
-  outer: AbortSignal,
-  leaseMs: number,
-  logger: Pick<Logger, "warn" | "error">,
-): Promise<"finished"> {
+async function runResearched(run: {
+  client: LlmClient;
+  settings: LlmSettings;
+  claim: ClaimedGeneration;
+  db: Db;
+  outer: AbortSignal;
+  leaseMs: number;
+  timeoutMs: number;
+  logger: Pick<Logger, "warn" | "error">;
+}): Promise<"finished"> {
+  const { client, settings, claim, db, outer, leaseMs, logger } = run;
   const { request } = claim;
   const { episodeId, organizationId, attempt } = request;
   const input: PromptInput = request;
   const calls: (ChatResult & { agent: Agent })[] = [];
   let published = false;
-  const lease = keepLease(db, claim, leaseMs, outer, logger);
+  // A run that keeps its lease (slow but alive) still ends within the generation timeout, as n8n's runs do.
+  const deadline = AbortSignal.timeout(run.timeoutMs);
+  const lease = keepLease(db, claim, leaseMs, AbortSignal.any([outer, deadline]), logger);
 
   const report = async (stage: "research" | "writing" | "review", percent: number, message: string, extra: Partial<Research> = {}) => {
     if (!(await heartbeat(db, claim, leaseMs))) throw leaseLost();
@@ -247,6 +251,11 @@ async function runResearched(
     } catch (error) {
       if (lease.lost) throw leaseLost();
       if (outer.aborted) throw new GenerationError("the app stopped during generation", true);
+      if (deadline.aborted) {
+        const minutes = run.timeoutMs / 60_000;
+        const limit = minutes >= 1 ? `${Math.round(minutes)} minute${Math.round(minutes) === 1 ? "" : "s"}` : `${Math.round(run.timeoutMs / 1000)} s`;
+        throw new GenerationError(`No episode within ${limit} (GENERATION_TIMEOUT): the language model is too slow`, true);
+      }
       if (error instanceof LlmError) throw new GenerationError(error.message, error.retryable);
       throw error;
     }
@@ -357,7 +366,7 @@ async function runResearched(
  * without them an offline preview is written. Each step renews the lease; a lost lease stops the run.
  */
 export function builtinGenerator(
-  config: Pick<Config, "GENERATION_OFFLINE_STAGE_MS"> & Partial<LlmConfig>,
+  config: Pick<Config, "GENERATION_OFFLINE_STAGE_MS"> & Partial<LlmConfig> & Partial<Pick<Config, "GENERATION_TIMEOUT">>,
   options: PipelineOptions = {},
 ): Generator {
   const settings = llmSettings(config);
@@ -368,7 +377,10 @@ export function builtinGenerator(
     kind: "builtin",
     leaseMs,
     async run(claim: ClaimedGeneration, { db, signal }) {
-      if (client && settings && logger) return runResearched(client, settings, claim, db, signal, leaseMs, logger);
+      if (client && settings && logger) {
+        const timeoutMs = config.GENERATION_TIMEOUT ?? 10 * 60_000;
+        return runResearched({ client, settings, claim, db, outer: signal, leaseMs, timeoutMs, logger });
+      }
       return runOffline(claim, db, signal, config.GENERATION_OFFLINE_STAGE_MS, leaseMs);
     },
   };

@@ -360,6 +360,18 @@ describe("the built-in pipeline with a language model", () => {
     expect(episode).toMatchObject({ status: "PUBLISHED", generationAttempts: 1, qaPassed: true });
     expect(agents()).toEqual(["research", "writer", "qa"]);
   });
+
+  it("gives up on a run that keeps its lease but outlasts GENERATION_TIMEOUT, and retries it", async () => {
+    script({ research: [RESEARCH], writer: [{ ...draft(), delayMs: 4_000 }], qa: [PASS] });
+    const episode = await generate(pipeline({ GENERATION_TIMEOUT: "1s" }), { maxAttempts: 2 });
+    expect(agents()).toEqual(["research", "writer", "research", "writer"]);
+    expect(episode).toMatchObject({
+      status: "FAILED",
+      generationAttempts: 2,
+      failureReason: "No episode within 1 s (GENERATION_TIMEOUT): the language model is too slow",
+    });
+    expect((await usageRows(episode.id)).map((row) => row.callId)).toEqual([`${episode.id}:1:research:1`, `${episode.id}:2:research:1`]);
+  });
 });
 
 describe("the built-in pipeline with no language model", () => {
