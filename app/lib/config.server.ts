@@ -61,6 +61,36 @@ const duration = (fallback: string) =>
       return Math.round(Number(match[1]) * unit);
     });
 
+const llmPrice = z.strictObject({
+  prompt: z.number().min(0).max(10_000),
+  completion: z.number().min(0).max(10_000),
+});
+
+/** `{"<model>": {"prompt": <GBP per million tokens>, "completion": <GBP per million tokens>}}`, as JSON text. */
+const llmPrices = z
+  .string()
+  .default("{}")
+  .transform((value, ctx) => {
+    const example = 'must be JSON such as {"gpt-4o-mini": {"prompt": 0.12, "completion": 0.48}} (GBP per million tokens)';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      ctx.addIssue({ code: "custom", message: example });
+      return z.NEVER;
+    }
+    const result = z.record(z.string().min(1), llmPrice).safeParse(parsed);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      const where = issue.path.length ? ` (${issue.path.map(String).join(".")})` : "";
+      ctx.addIssue({ code: "custom", message: `${example}${where}` });
+      return z.NEVER;
+    }
+    return result.data;
+  });
+
+const maxTokens = (fallback: number) => z.coerce.number().int().min(16).max(1_000_000).default(fallback);
+
 /** Every setting the app reads from the environment; `.env.example` documents each one. */
 export const configSchema = z
   .object({
@@ -101,6 +131,19 @@ export const configSchema = z
   QUEUE_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   // The offline writer's pause per step, so a person sees the stages advance.
   GENERATION_OFFLINE_STAGE_MS: z.coerce.number().int().min(0).max(60_000).default(2_500),
+  // The built-in pipeline's language model: any OpenAI-compatible chat completions server (OpenAI, Ollama, vLLM, llama.cpp).
+  LLM_BASE_URL: z
+    .url({ protocol: /^https?$/, error: "must be the server's OpenAI-compatible base URL, such as https://api.openai.com/v1" })
+    .refine((value) => !new URL(value).username && !new URL(value).password, "must not hold credentials: put the key in LLM_API_KEY")
+    .optional(),
+  LLM_API_KEY: z.string().max(1000).optional(),
+  LLM_MODEL: z.string().max(200).optional(),
+  LLM_PRICES: llmPrices,
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(120_000),
+  LLM_MAX_TOKENS_RESEARCH: maxTokens(1_500),
+  LLM_MAX_TOKENS_WRITING: maxTokens(3_000),
+  LLM_MAX_TOKENS_REVIEW: maxTokens(800),
+  LLM_JSON_MODE: booleanFlag(true),
   })
   .superRefine((config, ctx) => {
     if (config.CLERK_PUBLISHABLE_KEY && !clerkFrontendApiHost(config.CLERK_PUBLISHABLE_KEY)) {
@@ -114,6 +157,14 @@ export const configSchema = z
     // n8n without a signing secret would accept forged callbacks: refuse rather than run open.
     if (config.GENERATION_WEBHOOK_URL && !config.GENERATION_WEBHOOK_SECRET) {
       ctx.addIssue({ code: "custom", path: ["GENERATION_WEBHOOK_SECRET"], message: "must be set when GENERATION_WEBHOOK_URL is set" });
+    }
+    // Half a model setup would silently fall back to offline previews: name what is missing instead.
+    if (!!config.LLM_BASE_URL !== !!config.LLM_MODEL) {
+      const missing = config.LLM_BASE_URL ? "LLM_MODEL" : "LLM_BASE_URL";
+      ctx.addIssue({ code: "custom", path: [missing], message: "must be set too: the language model needs LLM_BASE_URL and LLM_MODEL" });
+    }
+    if (config.LLM_API_KEY && !config.LLM_BASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["LLM_BASE_URL"], message: "must be set when LLM_API_KEY is set (with LLM_MODEL)" });
     }
   });
 
