@@ -1,11 +1,13 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
+import { GenerateNowForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { FormMessage } from "~/components/form";
 import { Markdown } from "~/components/markdown";
 import { StatusBadge } from "~/components/project-status";
 import { requireOrgContext } from "~/auth/context.server";
+import { canRequestGeneration, generateNow } from "~/generation/lifecycle.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
@@ -18,7 +20,7 @@ import { cadenceOf, getProject } from "~/models/projects.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.title ?? "Project"} · Many Futures` }];
 
 export async function loader({ request, params }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request);
+  const { organizationId, role } = await requireOrgContext(request);
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const project = await getProject(db, organizationId, projectId);
@@ -34,12 +36,14 @@ export async function loader({ request, params }: LoaderFunctionArgs) {
       cadence: describeCadence(cadenceOf(project)),
       nextScheduled: project.nextScheduledAt ? when(project.nextScheduledAt) : null,
     },
+    canGenerate: project.status === "ACTIVE" && canRequestGeneration(role),
     episodes: episodes.map((e) => ({
       id: e.id,
       title: e.title,
       status: e.status,
       date: when(e.publishedAt ?? e.scheduledFor),
       published: !!e.publishedAt,
+      stage: e.generationStage,
     })),
     notes: notes.map((n) => ({
       id: n.id,
@@ -63,12 +67,30 @@ const noteAction = z.discriminatedUnion(
   { error: "Unknown action." },
 );
 
-type ActionData = { errors?: Record<string, string>; noteId?: string; values?: Record<string, unknown>; message?: string; current?: string };
+type ActionData = {
+  errors?: Record<string, string>;
+  noteId?: string;
+  values?: Record<string, unknown>;
+  message?: string;
+  current?: string;
+  generateError?: string;
+};
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request);
   const projectId = requireId(request, params.projectId);
   const values = formValues(await request.formData());
+
+  // Generate now (issue 8): queue an episode at once and watch it on its page.
+  if (values.intent === "generate-now") {
+    const result = await generateNow(getDb(), actor, projectId, requestMeta(request, context));
+    if (result.ok) return redirect(`/episodes/${result.episode.id}`);
+    if (result.reason === "not_found") throw notFound(request);
+    return jsonResponse({ generateError: generationRequestMessage(result.reason) } satisfies ActionData, {
+      status: generationRequestStatus(result.reason),
+    });
+  }
+
   const parsed = parseWith(noteAction, values);
   if (!parsed.ok) {
     const noteId = typeof values.noteId === "string" ? values.noteId : undefined;
@@ -107,7 +129,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 }
 
 export default function ProjectPage() {
-  const { project, episodes, notes } = useLoaderData<typeof loader>();
+  const { project, episodes, notes, canGenerate } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
   return (
     <div className="stack">
@@ -134,6 +156,7 @@ export default function ProjectPage() {
 
       <section aria-labelledby="episodes-title">
         <h2 id="episodes-title">Episodes</h2>
+        {canGenerate ? <GenerateNowForm error={actionData?.generateError} /> : null}
         {episodes.length ? (
           <table className="table">
             <thead>
@@ -146,9 +169,12 @@ export default function ProjectPage() {
             <tbody>
               {episodes.map((e) => (
                 <tr key={e.id}>
-                  <td>{e.title ?? "Upcoming episode"}</td>
+                  <td>
+                    <Link to={`/episodes/${e.id}`}>{e.title ?? "Upcoming episode"}</Link>
+                  </td>
                   <td>
                     <StatusBadge status={e.status} />
+                    {e.status === "GENERATING" && e.stage ? <span className="muted"> ({e.stage})</span> : null}
                   </td>
                   <td>
                     {e.published ? "Published " : "Scheduled for "}
