@@ -204,4 +204,15 @@ describe("the episode events route", () => {
     expect(signedOut.status).toBe(302);
     expect(signedOut.headers.location).toBe(`/signin?redirectTo=${encodeURIComponent(`/episodes/${episodeId}/events`)}`);
   });
+
+  it("ends every open stream when the hub stops on shutdown, so closing the server does not wait for them, and answers 503 after", async () => {
+    const { person, episodeId } = await personWithQueuedEpisode();
+    const stream = openEvents(`${baseUrl}/episodes/${episodeId}/events`, cookies(person));
+    await waitFor(stream.events, (events) => events.length === 1, "the first event");
+    await stopEpisodeHub();
+    await stream.ended;
+    const refused = await get(`${baseUrl}/episodes/${episodeId}/events`, cookies(person));
+    expect(refused.status).toBe(503);
+    expect(refused.headers["retry-after"]).toBe("3");
+  });
 });
