@@ -14,6 +14,7 @@ import { migrationStatus } from "./app/lib/migrate.server";
 import { makeGraceful } from "./app/lib/shutdown.server";
 import { backgroundWorkers } from "./app/jobs/index.server";
 import { startWorkers } from "./app/jobs/workers.server";
+import { startEpisodeHub, stopEpisodeHub } from "./app/realtime/episode-hub.server";
 
 function readConfig(): Config {
   if (fs.existsSync(".env")) process.loadEnvFile(".env");
@@ -86,6 +87,8 @@ async function startWeb() {
   return graceful;
 }
 
+// Live episode updates: one LISTEN connection for the whole process, opened when the first browser watches.
+if (runsWeb) startEpisodeHub({ db: database.db, directUrl: database.directUrl, logger, source: notifications });
 const web = runsWeb ? await startWeb() : undefined;
 // A worker-only process has no server holding the event loop open; it lives until it is told to stop.
 const keepAlive = runsWeb ? undefined : setInterval(() => {}, 60_000);
@@ -96,6 +99,8 @@ async function shutdown(signal: string) {
   shuttingDown = true;
   logger.info({ signal }, "shutting down");
   try {
+    // Event streams never finish on their own: end them first so closing the server does not wait for them.
+    await stopEpisodeHub();
     await web?.close(config.SHUTDOWN_TIMEOUT_MS);
     clearInterval(keepAlive);
     await workers?.stop();

@@ -1,13 +1,15 @@
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
+import { GenerateNowForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { TextAreaField } from "~/components/form";
 import { Markdown } from "~/components/markdown";
 import { StatusBadge } from "~/components/project-status";
 import { requireOrgContext } from "~/auth/context.server";
+import { canRequestGeneration, generateNow } from "~/generation/lifecycle.server";
 import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
@@ -21,7 +23,7 @@ import { cadenceOf, getProject } from "~/models/projects.server";
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.title ?? "Project"} · Many Futures` }];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request, context);
+  const { organizationId, role } = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const project = await getProject(db, organizationId, projectId);
@@ -37,12 +39,14 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       cadence: describeCadence(cadenceOf(project)),
       nextScheduled: project.nextScheduledAt ? when(project.nextScheduledAt) : null,
     },
+    canGenerate: project.status === "ACTIVE" && canRequestGeneration(role),
     episodes: episodes.map((e) => ({
       id: e.id,
       title: e.title,
       status: e.status,
       date: when(e.publishedAt ?? e.scheduledFor),
       published: !!e.publishedAt,
+      stage: e.generationStage,
     })),
     notes: notes.map((n) => ({
       id: n.id,
@@ -69,20 +73,30 @@ const noteAction = z.discriminatedUnion(
 );
 
 /**
- * Which form answered: the new-note form, or the edit form of one note. Each form shows only its own errors
- * and values.
+ * Which form answered: the new-note form, the edit form of one note, or "Generate now". Each form shows only its
+ * own errors and values.
  */
-type ActionData = { form: "add-note" | `note-${string}`; errors: FieldErrors; values?: FormFields; current?: string };
+type ActionData = { form: "add-note" | "generate-now" | `note-${string}`; errors: FieldErrors; values?: FormFields; current?: string };
 
-/** The element an error links to: the new note's box, or the box of the note being edited. */
-function fieldIdsFor(form: ActionData["form"]) {
-  return { body: form === "add-note" ? "new-note" : form };
+/** The element an error links to: the new note's box, the box of the note being edited, or the Generate button. */
+function fieldIdsFor(form: ActionData["form"]): Record<string, string> {
+  return form === "generate-now" ? { form: "generate-now" } : { body: form === "add-note" ? "new-note" : form };
 }
 
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const projectId = requireId(request, params.projectId);
   const values = await readForm(request);
+
+  // Generate now: queue an episode at once and watch it on its page.
+  if (values.intent === "generate-now") {
+    const result = await generateNow(getDb(), actor, projectId, requestMeta(request, context));
+    if (result.ok) return redirect(`/episodes/${result.episode.id}`);
+    if (result.reason === "not_found") throw notFound(request);
+    return jsonResponse({ form: "generate-now", errors: { form: generationRequestMessage(result.reason) } } satisfies ActionData, {
+      status: generationRequestStatus(result.reason),
+    });
+  }
   const parsed = parseWith(noteAction, values);
   if (!parsed.ok) {
     const noteId = values.intent !== "add-note" && typeof values.noteId === "string" ? values.noteId : undefined;
@@ -143,7 +157,7 @@ export function ErrorBoundary() {
 }
 
 export default function ProjectPage() {
-  const { project, episodes, notes } = useLoaderData<typeof loader>();
+  const { project, episodes, notes, canGenerate } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
   const adding = actionData?.form === "add-note" ? actionData : undefined;
   return (
@@ -172,6 +186,7 @@ export default function ProjectPage() {
 
       <section aria-labelledby="episodes-title">
         <h2 id="episodes-title">Episodes</h2>
+        {canGenerate ? <GenerateNowForm error={actionData?.form === "generate-now" ? actionData.errors.form : undefined} /> : null}
         {episodes.length ? (
           <table className="table">
             <thead>
@@ -184,9 +199,12 @@ export default function ProjectPage() {
             <tbody>
               {episodes.map((e) => (
                 <tr key={e.id}>
-                  <td>{e.title ?? "Upcoming episode"}</td>
+                  <td>
+                    <Link to={`/episodes/${e.id}`}>{e.title ?? "Upcoming episode"}</Link>
+                  </td>
                   <td>
                     <StatusBadge status={e.status} />
+                    {e.status === "GENERATING" && e.stage ? <span className="muted"> ({e.stage})</span> : null}
                   </td>
                   <td>
                     {e.published ? "Published " : "Scheduled for "}

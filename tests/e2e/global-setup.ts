@@ -17,7 +17,13 @@ export default async function globalSetup() {
   }
   const external = process.env.TEST_DATABASE_URL ? await startTestPostgres() : undefined;
   const app = await startAppProcess({
-    env: external ? { DATABASE_URL: databaseUrl(external.adminUrl, external.templateDatabase) } : {},
+    env: {
+      ...(external ? { DATABASE_URL: databaseUrl(external.adminUrl, external.templateDatabase) } : {}),
+      // The built-in pipeline's stages stay visible but quick; queued episodes are picked up at once.
+      GENERATION_OFFLINE_STAGE_MS: "700",
+      QUEUE_POLL_INTERVAL_MS: "250",
+      SCHEDULER_INTERVAL_MS: "1000",
+    },
   });
   process.env.E2E_BASE_URL = app.baseUrl;
   return async () => {

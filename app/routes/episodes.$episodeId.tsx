@@ -1,0 +1,122 @@
+import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { useActionData, useLoaderData } from "@remix-run/react";
+import { z } from "zod";
+import { requireOrgContext } from "~/auth/context.server";
+import { Breadcrumbs } from "~/components/breadcrumbs";
+import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-article";
+import { RetryForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
+import { useEpisodeLive } from "~/components/episode-live";
+import { GenerationStatus, stageAnnouncement } from "~/components/generation-status";
+import { canRequestGeneration, retryEpisode } from "~/generation/lifecycle.server";
+import { getDb } from "~/lib/db.server";
+import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { requireId } from "~/lib/route-params.server";
+import { formatInZone } from "~/lib/schedule.server";
+import { formValues, parseWith } from "~/lib/validation";
+import { getEpisode } from "~/models/episodes.server";
+import { getProject } from "~/models/projects.server";
+import { episodeLiveState } from "~/realtime/episode-state";
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: `${data?.published?.title ?? "Episode"} · ${data?.project.title ?? "Many Futures"}` },
+];
+
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const { organizationId, role } = await requireOrgContext(request, context);
+  const episodeId = requireId(request, params.episodeId);
+  const db = getDb();
+  const episode = await getEpisode(db, organizationId, episodeId);
+  if (!episode) throw notFound(request);
+  const project = await getProject(db, organizationId, episode.projectId);
+  const zone = project?.timezone ?? "UTC";
+  const canManage = canRequestGeneration(role);
+  const published: PublishedEpisode | null =
+    episode.status === "PUBLISHED" && episode.publishedAt
+      ? {
+          title: episode.title ?? "Untitled episode",
+          summary: episode.summary,
+          content: episode.content ?? "",
+          publishedAt: episode.publishedAt.toISOString(),
+          publishedLabel: formatInZone(episode.publishedAt, zone),
+          readingMinutes: episode.readingMinutes ?? 1,
+          sources: episode.sources ?? [],
+          qaNotes: canManage && episode.qaPassed === false ? (episode.qaNotes ?? "") : null,
+        }
+      : null;
+  return {
+    project: { id: episode.projectId, title: project?.title ?? "Project" },
+    live: episodeLiveState(episode),
+    scheduledLabel: formatInZone(episode.scheduledFor, zone),
+    published,
+    canManage,
+    serverNow: Date.now(),
+  };
+}
+
+const retryForm = z.object({ intent: z.literal("retry", { error: "Unknown action." }) });
+
+type ActionData = { error: string };
+
+export async function action({ request, params, context }: ActionFunctionArgs) {
+  const actor = await requireOrgContext(request, context);
+  const episodeId = requireId(request, params.episodeId);
+  const form = await request.formData().catch(() => null);
+  const parsed = form ? parseWith(retryForm, formValues(form)) : null;
+  if (!parsed?.ok) return jsonResponse({ error: "Unknown action." } satisfies ActionData, { status: 400 });
+  const result = await retryEpisode(getDb(), actor, episodeId, requestMeta(request, context));
+  if (result.ok) return redirect(`/episodes/${episodeId}`);
+  if (result.reason === "not_found") throw notFound(request);
+  return jsonResponse({ error: generationRequestMessage(result.reason) } satisfies ActionData, {
+    status: generationRequestStatus(result.reason),
+  });
+}
+
+export default function EpisodePage() {
+  const data = useLoaderData<typeof loader>();
+  const actionData = useActionData<ActionData>();
+  const live = useEpisodeLive(data.live);
+  const heading = data.published?.title ?? (live.status === "DRAFT" ? "Upcoming episode" : `New episode of ${data.project.title}`);
+  // Without JavaScript the page refreshes itself until the episode is published or failed.
+  const refreshes = !data.live.final && data.live.status !== "DRAFT";
+  return (
+    <div className="stack">
+      {refreshes ? (
+        <noscript>
+          <meta httpEquiv="refresh" content="10" />
+        </noscript>
+      ) : null}
+      <Breadcrumbs
+        items={[
+          { label: "Projects", to: "/projects" },
+          { label: data.project.title, to: `/projects/${data.project.id}` },
+          { label: heading },
+        ]}
+      />
+      {data.published ? (
+        <EpisodeArticle episode={data.published} />
+      ) : (
+        <>
+          <h1>{heading}</h1>
+          {live.status === "DRAFT" ? (
+            <p>Scheduled for {data.scheduledLabel}. Futura starts researching it then.</p>
+          ) : live.status === "FAILED" ? (
+            <section className="stack" aria-labelledby="failed-title">
+              <h2 id="failed-title">This episode could not be written</h2>
+              <p className="generation__stage" aria-live="polite">
+                {stageAnnouncement(live)}
+              </p>
+              <p>{live.failureReason ?? "Generation stopped without giving a reason."}</p>
+              {data.canManage ? (
+                <RetryForm error={actionData?.error} />
+              ) : (
+                <p className="muted">An owner or admin of your organization can try again.</p>
+              )}
+            </section>
+          ) : (
+            <GenerationStatus state={live} serverNow={data.serverNow} />
+          )}
+        </>
+      )}
+    </div>
+  );
+}
