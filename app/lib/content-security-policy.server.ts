@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { clerkFrontendApiHost } from "./config.server";
 
 type Directive = string | ((req: IncomingMessage, res: ServerResponse) => string);
-export type CspDirectives = Record<string, Directive[] | null>;
+type CspDirectives = Record<string, Directive[] | null>;
 
 const nonce: Directive = (_req, res) => `'nonce-${(res as ServerResponse & { locals: { cspNonce: string } }).locals.cspNonce}'`;
 

@@ -3,7 +3,7 @@
  * link). The access log, and any other log line that records a path, keeps the segment and redacts the rest.
  * A new link that carries a token in its path adds its segment here.
  */
-export const SECRET_PATH_SEGMENTS: readonly string[] = [
+const SECRET_PATH_SEGMENTS: readonly string[] = [
   "invitations", // /invitations/<token>
   "unsubscribe", // /unsubscribe/<token> (issue 10)
   "confirm", // /confirm/<token>: email confirmation

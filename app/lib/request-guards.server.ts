@@ -7,8 +7,8 @@ import type express from "express";
  */
 
 /** What the edge lets through to Remix: pages take GET and POST; the JSON API also PUT, PATCH and DELETE. */
-export const PAGE_METHODS = ["GET", "HEAD", "POST"] as const;
-export const API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+const PAGE_METHODS = ["GET", "HEAD", "POST"] as const;
+const API_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 const URL_BASE = "http://edge.invalid";
 
@@ -35,7 +35,7 @@ export function isApiPath(path: string): boolean {
 }
 
 /** A program's request: the JSON API, or a Remix data request (`?_data=routeId`) made by the page's JavaScript. */
-export function wantsJson(req: express.Request): boolean {
+function wantsJson(req: express.Request): boolean {
   return isApiPath(canonicalPath(req)) || isDataRequest(req);
 }
 
@@ -92,7 +92,7 @@ export function sendEdgeError(
 // A host name, an IPv4 address or a bracketed IPv6 address, then an optional port.
 const HOST_PATTERN = /^(?:\[([0-9A-Fa-f:.]+)\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?)(?::(\d{1,5}))?$/;
 
-export function isValidHost(value: string): boolean {
+function isValidHost(value: string): boolean {
   const match = HOST_PATTERN.exec(value);
   if (!match) return false;
   if (match[1] !== undefined && net.isIP(match[1]) !== 6) return false;
@@ -104,7 +104,7 @@ function listValues(header: string | undefined): string[] | undefined {
 }
 
 /** Whether express may believe this request's X-Forwarded-* headers (TRUST_PROXY). */
-export function trustsProxy(req: express.Request): boolean {
+function trustsProxy(req: express.Request): boolean {
   const trust = req.app.get("trust proxy fn") as (address: string | undefined, hop: number) => boolean;
   return trust(req.socket.remoteAddress, 0);
 }

@@ -180,6 +180,28 @@ describe("errors outside Remix", () => {
     expect(JSON.parse(res.body)).toEqual({ error: expect.stringMatching(/could not be understood/) });
   });
 
+  it("refuses a cross-site post before the handler, and lets one through to an exempt route without its Origin", async () => {
+    const seen: (string | undefined)[] = [];
+    const base = await start((req, res) => {
+      seen.push(req.headers.origin);
+      res.status(204).end();
+    });
+    const post = (path: string) =>
+      new Promise<number>((resolve, reject) => {
+        http
+          .request(`${base}${path}`, { method: "POST", headers: { Origin: "https://evil.example", "Content-Length": "0" } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          })
+          .on("error", reject)
+          .end();
+      });
+    expect(await post("/organization")).toBe(403);
+    expect(seen).toEqual([]);
+    expect(await post("/api/webhooks/clerk")).toBe(204);
+    expect(seen).toEqual([undefined]);
+  });
+
   it("sends a referrer policy that keeps Origin on same-origin form posts", async () => {
     const res = await get(`${await start(page)}/`);
     expect(res.headers["referrer-policy"]).toBe("strict-origin-when-cross-origin");
