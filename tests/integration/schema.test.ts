@@ -144,7 +144,7 @@ const rules: Rule[] = [
       await db`insert into episode_schedule_queue (organization_id, episode_id) values (${ids.orgA}, ${ids.episode})`;
       await db`insert into episode_schedule_queue (organization_id, episode_id) values (${ids.orgA}, ${ids.episode})`;
     } },
-  { rule: "a processing job records who holds it", code: CHECK, constraint: "episode_schedule_queue_processing_locked",
+  { rule: "a processing job records who holds it", code: CHECK, constraint: "episode_schedule_queue_processing_leased",
     attempt: async (db) => {
       const [episode] = await db`insert into episodes (organization_id, project_id, scheduled_for) values (${ids.orgA}, ${ids.project}, now()) returning id`;
       await db`insert into episode_schedule_queue (organization_id, episode_id, status) values (${ids.orgA}, ${episode.id}, 'processing')`;
