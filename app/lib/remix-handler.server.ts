@@ -44,19 +44,14 @@ function jsonError(status: number, error: string, headers: Headers): Response {
 /**
  * What every answer from the app gets unless it says otherwise. Pages and API answers are about a signed-in
  * person: no shared cache may keep them, and the browser need not either. Under /api/ a program gets JSON it
- * can read where Remix itself answered (a path no route matches, a method the route has no function for).
+ * can read where Remix itself answered (a method the route has no function for); a path no API route matches
+ * is routes/api.$'s.
  */
 function finishResponse(req: express.Request, response: Response, routes: RouteMethods[]): Response {
   const headers = new Headers(response.headers);
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "private, no-store");
   const path = canonicalPath(req);
   if (isApiPath(path)) {
-    const type = headers.get("Content-Type") ?? "";
-    // The site's catch-all page answered: no API route has this path.
-    if (response.status === 404 && !/json/i.test(type)) {
-      void response.body?.cancel();
-      return jsonError(404, "not found", headers);
-    }
     // Remix's own error (its body is "Unexpected Server Error" in production), not an answer the route wrote.
     if (response.status === 405 && headers.has("X-Remix-Error")) {
       void response.body?.cancel();

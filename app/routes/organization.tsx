@@ -80,7 +80,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   switch (input.intent) {
     case "invite": {
       const result = await createInvitation(db, actor, { email: input.email, role: input.role }, meta);
-      if (!result.ok && result.reason === "forbidden") throw forbiddenResponse(request);
+      if (!result.ok && result.reason === "forbidden") {
+        throw forbiddenResponse(request, "Inviting people needs the owner or admin role in this organization.");
+      }
       if (!result.ok) {
         return jsonResponse(
           { form: "invite", errors: { email: "This person is already a member." }, values } satisfies ActionData,

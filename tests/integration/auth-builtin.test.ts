@@ -260,7 +260,7 @@ describe("organizations and invitations", () => {
     const owner = await signUp();
     const member = await join(owner.client);
     const membership = await membershipId(owner.organizationId, member.userId);
-    expect((await owner.client.post("/organization", { intent: "remove", membershipId: membership })).status).toBe(200);
+    expect((await owner.client.post("/organization", { intent: "remove", membershipId: membership })).status).toBe(302);
 
     const before = await db`select id, organization_id, updated_at from sessions where user_id = ${member.userId} order by id`;
     const [{ audits: auditsBefore }] = await db`select count(*)::int as audits from audit_log`;

@@ -52,6 +52,12 @@ beforeAll(async () => {
   params.projectId = project.id;
   await form(owner.client, `/projects/${project.id}`, { intent: "add-note", body: "A note to edit and delete" });
   await form(owner.client, "/projects/new", { intent: "answer", question: "topic", answer: "Tidal power" });
+  // An episode that failed, so its page offers the Try again form.
+  expect((await form(owner.client, `/projects/${project.id}`, { intent: "generate-now" })).status).toBe(302);
+  const [episode] = await db`
+    update episodes set status = 'FAILED', failure_reason = 'n8n refused the connection'
+    where project_id = ${project.id} and status = 'QUEUED' returning id`;
+  params.episodeId = episode.id;
 
   // A member, so the organization page has role and removal forms for someone else.
   const memberEmail = `member-${crypto.randomBytes(4).toString("hex")}@example.com`;

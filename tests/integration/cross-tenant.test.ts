@@ -19,7 +19,7 @@ const routes = (await readRouteManifest()).filter((route) => route.params.length
 
 let a: SignedIn;
 let b: SignedIn;
-const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", projectVersion: 0 };
+const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", episodeId: "", projectVersion: 0 };
 
 /** B's value for each route parameter. */
 let bValues: Record<string, string>;
@@ -47,6 +47,9 @@ function probes(): Record<string, Probe[]> {
     ],
     "routes/api.projects.$projectId": [{ method: "PATCH", json: { version: bIds.projectVersion, title: "Taken by A" } }, { method: "DELETE" }],
     "routes/invitations.$token": [{ method: "POST", form: {} }],
+    "routes/episodes.$episodeId": [{ method: "POST", form: { intent: "retry" } }],
+    "routes/$": [{ method: "POST", form: {} }],
+    "routes/api.$": [{ method: "POST", json: {} }],
   };
 }
 
@@ -110,12 +113,16 @@ beforeAll(async () => {
   [{ id: bIds.noteId }] = await db`select id from planning_notes where project_id = ${bIds.projectId} and kind = 'note'`;
   [{ id: bIds.invitationId }] = await db`select id from invitations where organization_id = ${b.organizationId} and status = 'pending'`;
   [{ id: bIds.membershipId }] = await db`select id from memberships where organization_id = ${b.organizationId}`;
+  // B's episode: the one Generate now queued for B's project, on its way.
+  expect((await b.client.post(`/projects/${bIds.projectId}`, { intent: "generate-now" })).status).toBe(302);
+  [{ id: bIds.episodeId }] = await db`select id from episodes where organization_id = ${b.organizationId} and status = 'QUEUED'`;
 
   bValues = {
     projectId: bIds.projectId,
     // An invitation link's token is a capability of its own (anyone holding it may look): what A could know of
     // B's invitation is its id, and an id is not a token.
     token: bIds.invitationId,
+    episodeId: bIds.episodeId,
     "*": bIds.projectId,
   };
 });

@@ -352,7 +352,7 @@ describe("error pages keep the layout and say what happened", () => {
     const html = await response.text();
     expect(html).toContain('<header class="site-header">');
     expect(html).toContain("You can&#x27;t do that here");
-    expect(html).toContain("This needs the owner or admin role in this organization.");
+    expect(html).toContain("Inviting people needs the owner or admin role in this organization.");
   });
 
   it("a project that is not there is a 404 page that says so", async () => {

@@ -38,7 +38,7 @@ describe("the server's log", () => {
     expect(invited.status).toBeLessThan(400);
     // Shown to the inviter on the page the form answers with, or on the page it redirects to.
     const shown = invited.headers.location
-      ? (await send(new URL(invited.headers.location, base).toString(), { headers: { Cookie: ownerCookie } })).body
+      ? (await send(new URL(invited.headers.location, base).toString(), { headers: { Cookie: `${ownerCookie}; ${cookieFrom(invited, "mf_flash")}` } })).body
       : invited.body;
     const token = /\/invitations\/([A-Za-z0-9_-]{20,})/.exec(shown)?.[1];
     expect(token, shown.slice(0, 500)).toBeTruthy();

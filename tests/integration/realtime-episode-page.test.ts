@@ -1,7 +1,6 @@
-import crypto from "node:crypto";
 import { beforeEach, describe, expect, it } from "vitest";
 import { getEpisode } from "../../app/models/episodes.server";
-import { signUp, type SignedIn } from "../support/accounts";
+import { joinOrganization, signUp, type SignedIn } from "../support/accounts";
 import { claimNext, fail, publish, reportProgress } from "../support/episodes";
 import { location, TestClient } from "../support/remix";
 import { useRouteDatabase } from "../support/route-database";
@@ -27,18 +26,6 @@ async function generateNow(person: SignedIn, projectId: string): Promise<string>
   const response = await person.client.post(`/projects/${projectId}`, { intent: "generate-now" });
   expect(response.status, await response.clone().text()).toBe(302);
   return /^\/episodes\/([0-9a-f-]{36})$/.exec(location(response) ?? "")![1];
-}
-
-/** Someone the owner invited with `role`, signed in to the owner's organization. */
-async function join(owner: SignedIn, role: "admin" | "member"): Promise<SignedIn> {
-  const email = `invitee-${crypto.randomBytes(4).toString("hex")}@example.com`;
-  const invited = await (await owner.client.post("/organization", { intent: "invite", email, role })).text();
-  const link = /\/invitations\/[A-Za-z0-9_-]+/.exec(invited)![0];
-  const person = await signUp("Invitee", email, new TestClient("203.0.113.77"));
-  expect((await person.client.post(link, {})).status).toBe(302);
-  const me = (await (await person.client.get("/api/me")).json()) as { organizationId: string; role: string };
-  expect(me).toMatchObject({ organizationId: owner.organizationId, role });
-  return { ...person, ...me };
 }
 
 /** The page's main content as rendered (the data for hydration, which repeats it as JSON, left out). */
@@ -109,8 +96,8 @@ describe("Generate now and the episode page", () => {
 
   it("reads a published episode: markdown without raw HTML, safe source links, reading time; review notes for owners and admins only", async () => {
     const owner = await signUp();
-    const member = await join(owner, "member");
-    const admin = await join(owner, "admin");
+    const member = await joinOrganization(owner, "member");
+    const admin = await joinOrganization(owner, "admin");
     const episodeId = await generateNow(owner, await createProject(owner));
     const claim = await claimNext(database.db);
     await publish(database.db, claim, {
@@ -148,7 +135,7 @@ describe("Generate now and the episode page", () => {
 
   it("shows a failed episode's reason; owners try again (post, redirect, get), members are told who can", async () => {
     const owner = await signUp();
-    const member = await join(owner, "member");
+    const member = await joinOrganization(owner, "member");
     const episodeId = await generateNow(owner, await createProject(owner));
     await fail(database.db, await claimNext(database.db), "The writer could not reach the model server (HTTP 500).");
 
@@ -175,7 +162,7 @@ describe("Generate now and the episode page", () => {
 
   it("keeps organizations apart and refuses what it cannot use: 404 for a stranger, 403 for members asking for episodes, 400 for bad bodies", async () => {
     const owner = await signUp();
-    const member = await join(owner, "member");
+    const member = await joinOrganization(owner, "member");
     const projectId = await createProject(owner);
     const episodeId = await generateNow(owner, projectId);
 

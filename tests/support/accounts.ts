@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { expect } from "vitest";
-import { TestClient } from "./remix";
+import { location, TestClient } from "./remix";
 
 export interface SignedIn {
   client: TestClient;
@@ -16,4 +16,29 @@ export async function signUp(name = "Ada Lovelace", email = `person-${crypto.ran
   expect(response.status, await response.clone().text()).toBe(302);
   const me = (await (await client.get("/api/me")).json()) as Omit<SignedIn, "client" | "email">;
   return { client, email, ...me };
+}
+
+/**
+ * The owner invites `email` through the organization page the way a person does: the form redirects, and the
+ * link is shown once on the page it lands on. Returns the link's path.
+ */
+export async function inviteLink(owner: SignedIn, email: string, role = "member"): Promise<string> {
+  const response = await owner.client.post("/organization", { intent: "invite", email, role });
+  expect(response.status, await response.clone().text()).toBe(302);
+  expect(location(response)).toBe("/organization");
+  const page = await (await owner.client.get("/organization")).text();
+  const link = /\/invitations\/[A-Za-z0-9_-]{20,}/.exec(page)?.[0];
+  expect(link, "the invitation link on the inviter's page").toBeTruthy();
+  return link!;
+}
+
+/** Someone the owner invited with `role`, signed up from the link, accepted, and working in the owner's organization. */
+export async function joinOrganization(owner: SignedIn, role: "admin" | "member", name = "Ivy Invitee"): Promise<SignedIn> {
+  const email = `invitee-${crypto.randomBytes(4).toString("hex")}@example.com`;
+  const link = await inviteLink(owner, email, role);
+  const person = await signUp(name, email, new TestClient(`203.0.113.${50 + crypto.randomInt(100)}`));
+  expect(location(await person.client.post(link, {}))).toBe("/organization");
+  const me = (await (await person.client.get("/api/me")).json()) as Omit<SignedIn, "client" | "email">;
+  expect(me).toMatchObject({ organizationId: owner.organizationId, role });
+  return { ...person, ...me };
 }
