@@ -31,7 +31,7 @@ export function EpisodeArticle({ episode }: { episode: PublishedEpisode }) {
           <p className="episode__qa-notes">{episode.qaNotes || "No notes were given."}</p>
         </section>
       ) : null}
-      <Markdown>{episode.content}</Markdown>
+      <Markdown sectionLevel={1}>{episode.content}</Markdown>
       {episode.sources.length ? (
         <section aria-labelledby="sources-title">
           <h2 id="sources-title">Sources</h2>

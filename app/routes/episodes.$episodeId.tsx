@@ -1,18 +1,20 @@
-import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
+import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { requireOrgContext } from "~/auth/context.server";
 import { Breadcrumbs } from "~/components/breadcrumbs";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-article";
 import { RetryForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { useEpisodeLive } from "~/components/episode-live";
 import { GenerationStatus, stageAnnouncement } from "~/components/generation-status";
 import { canRequestGeneration, retryEpisode } from "~/generation/lifecycle.server";
 import { getDb } from "~/lib/db.server";
-import { jsonResponse, notFound, requestMeta } from "~/lib/http.server";
+import { redirectWithFlash } from "~/lib/flash.server";
+import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 import { formatInZone } from "~/lib/schedule.server";
-import { formValues, parseWith } from "~/lib/validation";
+import { OUT_OF_DATE_MESSAGE, parseWith } from "~/lib/validation";
 import { getEpisode } from "~/models/episodes.server";
 import { getProject } from "~/models/projects.server";
 import { episodeLiveState } from "~/realtime/episode-state";
@@ -60,15 +62,20 @@ type ActionData = { error: string };
 export async function action({ request, params, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const episodeId = requireId(request, params.episodeId);
-  const form = await request.formData().catch(() => null);
-  const parsed = form ? parseWith(retryForm, formValues(form)) : null;
-  if (!parsed?.ok) return jsonResponse({ error: "Unknown action." } satisfies ActionData, { status: 400 });
+  const parsed = parseWith(retryForm, await readForm(request));
+  if (!parsed.ok) return jsonResponse({ error: OUT_OF_DATE_MESSAGE } satisfies ActionData, { status: 400 });
   const result = await retryEpisode(getDb(), actor, episodeId, requestMeta(request, context));
-  if (result.ok) return redirect(`/episodes/${episodeId}`);
+  if (result.ok) return redirectWithFlash(request, `/episodes/${episodeId}`, { message: "Queued again: Futura starts on it shortly." });
   if (result.reason === "not_found") throw notFound(request);
   return jsonResponse({ error: generationRequestMessage(result.reason) } satisfies ActionData, {
     status: generationRequestStatus(result.reason),
   });
+}
+
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
 }
 
 export default function EpisodePage() {
