@@ -15,10 +15,10 @@ import { useState, type ReactNode } from "react";
 import { clerkRootLoader } from "./auth/clerk.server";
 import { ClerkApp } from "./auth/clerk-ui";
 import { getViewer } from "./auth/context.server";
-import { GeneralErrorBoundary } from "./components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "./components/error-boundary";
 import { clerkEnabled } from "./lib/config.server";
 import { takeFlash, type Flash } from "./lib/flash.server";
-import { jsonResponse } from "./lib/http.server";
+import { jsonResponse, onlyGet } from "./lib/http.server";
 import { useNonce } from "./lib/nonce";
 import stylesUrl from "./styles/app.css";
 
@@ -56,6 +56,10 @@ export async function loader(args: LoaderFunctionArgs) {
   }
   return setCookie ? jsonResponse(data, { headers }) : data;
 }
+
+// A form posted to "/" (without `?index`) reaches the root route, which takes none.
+export const action = onlyGet;
+export const headers = keepRefusalHeaders;
 
 interface RootData {
   authProvider: "builtin" | "clerk";

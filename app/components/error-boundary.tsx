@@ -11,7 +11,7 @@ import {
 import type { HeadersFunction } from "@remix-run/node";
 import type { ReactNode } from "react";
 
-export type StatusHandler = (info: { error: ErrorResponse; params: Params }) => ReactNode;
+export type StatusHandler = (info: { error: ErrorResponse; params: Params; requestId: string | null }) => ReactNode;
 
 const TITLES: Record<number, string> = {
   400: "That request could not be used",
@@ -60,7 +60,16 @@ export function ErrorPage({ title, children }: { title: string; children: ReactN
   );
 }
 
-export function defaultStatusHandler({ error }: { error: ErrorResponse }) {
+function RequestReference({ requestId }: { requestId: string | null }) {
+  if (!requestId) return null;
+  return (
+    <p>
+      If you contact us, quote request <code>{requestId}</code>.
+    </p>
+  );
+}
+
+export const defaultStatusHandler: StatusHandler = ({ error, requestId }) => {
   const title = TITLES[error.status] ?? (error.status >= 500 ? "Something went wrong" : `Request failed (${error.status})`);
   const message =
     readableMessage(error) ??
@@ -69,9 +78,10 @@ export function defaultStatusHandler({ error }: { error: ErrorResponse }) {
   return (
     <ErrorPage title={title}>
       <p>{message}</p>
+      {error.status >= 500 ? <RequestReference requestId={requestId} /> : null}
     </ErrorPage>
   );
-}
+};
 
 function useRequestId(): string | null {
   const root = useRouteLoaderData<{ requestId?: string | null }>("root");
@@ -98,7 +108,7 @@ export function GeneralErrorBoundary({
   const requestId = useRequestId();
   if (isRouteErrorResponse(error)) {
     const handler = statusHandlers[error.status] ?? defaultStatusHandler;
-    return <>{handler({ error, params })}</>;
+    return <>{handler({ error, params, requestId })}</>;
   }
   if (unexpectedErrorHandler) return <>{unexpectedErrorHandler(error)}</>;
   // In production the server replaces error details with a generic message, so nothing internal shows here.
@@ -106,11 +116,7 @@ export function GeneralErrorBoundary({
   return (
     <ErrorPage title="Something went wrong">
       <p>Sorry, we hit a problem on our side. Please try again in a moment; if it keeps happening, let us know.</p>
-      {requestId ? (
-        <p>
-          If you contact us, quote request <code>{requestId}</code>.
-        </p>
-      ) : null}
+      <RequestReference requestId={requestId} />
       {detail ? <pre className="error-page__detail">{detail}</pre> : null}
     </ErrorPage>
   );

@@ -74,6 +74,16 @@ export function clientError(request: Request, status: number, message: string, h
   return new Response(message, { status, headers: textHeaders });
 }
 
+/**
+ * The action of a route that only shows something: anything but GET and HEAD is a 405 saying so, with the
+ * `Allow` header HTTP requires (Remix's own answer has none, and for the API is not `{ error }`).
+ */
+export function onlyGet({ request }: { request: Request }): never {
+  throw clientError(request, 405, "This address only shows information: there is nothing here to send a form or data to.", {
+    Allow: "GET, HEAD",
+  });
+}
+
 /** The largest bodies accepted. The biggest real one (a 20,000-character brief) is a small part of either. */
 export const MAX_FORM_BYTES = 512 * 1024;
 export const MAX_JSON_BYTES = 512 * 1024;

@@ -1,4 +1,6 @@
 import type { MetaFunction } from "@remix-run/node";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { onlyGet } from "~/lib/http.server";
 
 export const meta: MetaFunction = () => [
   { title: "Many Futures: foresight briefs in your inbox" },
@@ -19,6 +21,14 @@ const steps = [
     body: "Research, writing and review agents prepare every brief; the web keeps every episode too.",
   },
 ];
+
+// Nothing here takes a form.
+export const action = onlyGet;
+export const headers = keepRefusalHeaders;
+
+export function ErrorBoundary() {
+  return <GeneralErrorBoundary />;
+}
 
 export default function Index() {
   return (

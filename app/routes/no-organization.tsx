@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { redirect } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireViewer } from "~/auth/context.server";
+import { onlyGet } from "~/lib/http.server";
 
 export const meta: MetaFunction = () => [{ title: "Choose an organization · Many Futures" }];
 
@@ -11,6 +12,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   if (viewer.organization) throw redirect("/organization");
   return { provider: viewer.provider };
 }
+
+// Nothing here takes a form.
+export const action = onlyGet;
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

@@ -1,9 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { StatusBadge } from "~/components/project-status";
 import { requireOrgContext } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
+import { onlyGet } from "~/lib/http.server";
 import { describeCadence, formatInZone } from "~/lib/schedule.server";
 import { cadenceOf, listProjects } from "~/models/projects.server";
 
@@ -24,6 +25,10 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })),
   };
 }
+
+// Nothing here takes a form.
+export const action = onlyGet;
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

@@ -16,6 +16,8 @@ test("sign up, invite a second person who joins through the link, both see the o
   browser,
   javaScriptEnabled,
 }, testInfo) => {
+  // Two people, two sign-ups and an invitation: about a dozen page loads, more than the default allows on a busy machine.
+  test.setTimeout(90_000);
   const ownerEmail = uniqueEmail("owner", testInfo.project.name);
   const inviteeEmail = uniqueEmail("invitee", testInfo.project.name);
 

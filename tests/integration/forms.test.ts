@@ -364,6 +364,25 @@ describe("error pages keep the layout and say what happened", () => {
     expect(html).toContain('href="/projects"');
   });
 
+  it("a failure on our side is a 500 page in the layout that gives the request id to quote, and no internals", async () => {
+    const person = await signUp();
+    const project = await createProject(person);
+    // A real failure: the table the page reads is gone for a moment.
+    await db`alter table planning_notes rename to planning_notes_away`;
+    let response: Response;
+    try {
+      response = await person.client.get(`/projects/${project.id}`);
+    } finally {
+      await db`alter table planning_notes_away rename to planning_notes`;
+    }
+    expect(response.status).toBe(500);
+    const html = await response.text();
+    expect(html).toContain('<header class="site-header">');
+    expect(html).toContain("Something went wrong");
+    expect(html).toMatch(/quote request <code>test-request<\/code>/);
+    expect(html).not.toContain("does not exist");
+  });
+
   it("API paths that name nothing answer JSON 404, whatever the method", async () => {
     const person = await signUp();
     for (const init of [{}, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } }, { method: "DELETE" }]) {
