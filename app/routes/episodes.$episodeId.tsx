@@ -4,6 +4,7 @@ import { z } from "zod";
 import { requireOrgContext } from "~/auth/context.server";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { ErrorSummary } from "~/components/error-summary";
 import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-article";
 import { RetryForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { useEpisodeLive } from "~/components/episode-live";
@@ -99,6 +100,7 @@ export default function EpisodePage() {
           { label: heading },
         ]}
       />
+      <ErrorSummary errors={actionData?.error ? { form: actionData.error } : undefined} fieldIds={{}} />
       {data.published ? (
         <EpisodeArticle episode={data.published} />
       ) : (

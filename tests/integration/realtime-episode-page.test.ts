@@ -183,7 +183,7 @@ describe("Generate now and the episode page", () => {
       body: JSON.stringify({ intent: "retry" }),
       headers: { "Content-Type": "application/json" },
     });
-    expect(json.status).toBe(400);
+    expect(json.status).toBe(415);
     expect((await owner.client.post(`/episodes/${episodeId}`, { intent: "delete" })).status).toBe(400);
 
     const signedOut = await new TestClient().get(`/episodes/${episodeId}`);
