@@ -86,6 +86,7 @@ interface Victim {
   password: string;
   cookie: string;
   projectId: string;
+  episodeId: string;
   invitationToken: string;
 }
 
@@ -121,11 +122,24 @@ async function makeVictim(): Promise<Victim> {
   let token = /\/invitations\/([A-Za-z0-9_-]+)/.exec(invited.body)?.[1];
   if (!token && invited.headers["x-remix-redirect"]) {
     // After a redirect (Post/Redirect/Get) the link is shown on the page it leads to.
-    const page = await send(`${app.baseUrl}${invited.headers["x-remix-redirect"]}`, { headers: { Cookie: inviter.cookie } });
+    const page = await send(`${app.baseUrl}${invited.headers["x-remix-redirect"]}`, {
+      headers: { Cookie: `${inviter.cookie}; ${cookieFrom(invited, "mf_flash")}` },
+    });
     token = /\/invitations\/([A-Za-z0-9_-]+)/.exec(page.body)?.[1];
   }
   expect(token, `${invited.status} ${invited.body}`).toBeTruthy();
-  return { ...victim, projectId, invitationToken: token! };
+
+  // A failed episode, so "Try again" is a write a forged post could make.
+  const generated = await send(`${app.baseUrl}/projects/${projectId}`, {
+    method: "POST",
+    headers: { Origin: app.baseUrl, Cookie: victim.cookie, "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ intent: "generate-now" }).toString(),
+  });
+  expect(generated.status, generated.body).toBe(302);
+  const [episode] = await database.db`
+    update episodes set status = 'FAILED', failure_reason = 'n8n refused the connection'
+    where project_id = ${projectId} and status = 'QUEUED' returning id`;
+  return { ...victim, projectId, episodeId: episode.id as string, invitationToken: token! };
 }
 
 /** Every table's row count and a digest of its rows: any insert, update or delete shows. */
@@ -172,7 +186,7 @@ describe("cross-site requests to every action route", () => {
       for (const kind of kinds) {
         for (const attack of ATTACKS) {
           it(`is refused as a ${kind} request, ${attack.name}`, async () => {
-            const path = fillPattern(route, { projectId: victim.projectId, token: victim.invitationToken, "*": "anything" });
+            const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId, token: victim.invitationToken, "*": "anything" });
             const url = `${app.baseUrl}${path}${kind === "data" ? `?_data=${encodeURIComponent(route.id)}` : ""}`;
             for (const forgery of forgeriesFor(route, victim)) {
               const before = await snapshot(database.db);
@@ -199,7 +213,7 @@ describe("cross-site requests to every action route", () => {
 
   it("still lets the victim's own pages post (same origin), so the refusals above are not a blanket no", async () => {
     const route = manifest.find((r) => r.id === "routes/projects.$projectId._index")!;
-    const path = fillPattern(route, { projectId: victim.projectId });
+    const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId });
     const before = await snapshot(database.db);
     const res = await send(`${app.baseUrl}${path}?_data=${encodeURIComponent(route.id)}`, {
       method: "POST",
