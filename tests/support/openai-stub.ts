@@ -12,7 +12,8 @@ import type { AddressInfo } from "node:net";
  *   await stub.close();
  *
  * Replies are used in order, one per chat completion; when the queue is empty the `respond` function answers
- * (by default a short fixed text). GET /v1/models lists one model, for clients that check their credential.
+ * (by default a short fixed text). `respond` may be async: the client waits for it, so a test can look at the
+ * world while the model is "thinking". GET /v1/models lists one model, for clients that check their credential.
  */
 
 export interface StubCompletion {
@@ -64,7 +65,7 @@ export interface OpenAiStub {
   /** Queues replies, used one per chat completion, before `respond` is asked. */
   enqueue(...replies: StubReply[]): void;
   /** Replaces the answer given when the queue is empty. */
-  setRespond(respond: (request: ChatCompletionRequest, index: number) => StubReply): void;
+  setRespond(respond: (request: ChatCompletionRequest, index: number) => StubReply | Promise<StubReply>): void;
   /** Requires `Authorization: Bearer <apiKey>` (401 otherwise); unset accepts any. */
   apiKey: string | null;
   close(): Promise<void>;
@@ -89,11 +90,11 @@ function sendJson(res: http.ServerResponse, status: number, body: unknown, heade
 }
 
 export async function startOpenAiStub(
-  options: { respond?: (request: ChatCompletionRequest, index: number) => StubReply; apiKey?: string } = {},
+  options: { respond?: (request: ChatCompletionRequest, index: number) => StubReply | Promise<StubReply>; apiKey?: string } = {},
 ): Promise<OpenAiStub> {
   const queue: StubReply[] = [];
   const requests: RecordedRequest[] = [];
-  let respond: (request: ChatCompletionRequest, index: number) => StubReply = options.respond ?? (() => ({ content: "A stub reply." }));
+  let respond: (request: ChatCompletionRequest, index: number) => StubReply | Promise<StubReply> = options.respond ?? (() => ({ content: "A stub reply." }));
   let completionIndex = 0;
   const sockets = new Set<import("node:net").Socket>();
 
@@ -147,7 +148,13 @@ export async function startOpenAiStub(
       if (body.stream === true) return error(400, "This stub does not stream");
 
       const index = completionIndex++;
-      const reply: StubReply = queue.shift() ?? respond(body, index);
+      let reply: StubReply;
+      try {
+        reply = queue.shift() ?? (await respond(body, index));
+      } catch (failure) {
+        // A broken test script shows up as a server error, not as a client left hanging.
+        reply = { status: 500, message: `stub respond() threw: ${String(failure)}` };
+      }
       if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
       if (res.destroyed) return;
       if (isFailure(reply)) {
