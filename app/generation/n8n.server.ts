@@ -158,7 +158,9 @@ export async function handleCallback(
       const code = (error as { code?: string }).code;
       if (code && RETRYABLE_CODES.has(code) && tries < 5) continue;
       if (isRefusedValue(code)) {
-        return { status: 400, body: { error: "A value in the message was refused.", fields: { body: (error as Error).message } } };
+        // A value the schema let through but PostgreSQL cannot store (a lone UTF-16 surrogate in JSON, say).
+        const column = (error as { column_name?: string }).column_name;
+        return { status: 400, body: { error: "A value in the message cannot be stored.", fields: { [column ?? "body"]: "contains a value that cannot be stored" } } };
       }
       throw error;
     }

@@ -437,6 +437,9 @@ describe("the callback route", () => {
       expect(result.status, field).toBe(400);
       expect(result.body).toMatchObject({ error: expect.any(String), fields: { [field]: expect.any(String) } });
     }
+    // Valid to the schema, refused by PostgreSQL (a lone surrogate in a jsonb value): still the sender's 400.
+    const unstorable = await fake.send(callbackUrl, { ...completed, sources: [{ title: "\ud800", url: "https://example.org/x" }] });
+    expect(unstorable).toEqual({ status: 400, body: { error: expect.any(String), fields: { body: expect.any(String) } } });
     const notJson = "{ not json";
     const response = await post(notJson, signedHeaders(secret, notJson));
     expect(response.status).toBe(400);
