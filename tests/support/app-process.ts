@@ -48,7 +48,8 @@ export async function startAppProcess(
   if (!fs.existsSync(SERVER_BUNDLE)) throw new Error(`${SERVER_BUNDLE} is missing: run \`npm run build\` first.`);
   const dataDir = options.dataDir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), "mf-app-")));
   await fsp.chmod(dataDir, 0o755);
-  const port = await freePort();
+  // A caller may fix the port (PORT in env), e.g. to tell the app its own URL in APP_URL.
+  const port = Number(options.env?.PORT) || (await freePort());
   const [program, ...args] = options.command ?? [process.execPath, SERVER_BUNDLE];
   const child = spawn(program, args, {
     env: {

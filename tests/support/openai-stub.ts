@@ -152,7 +152,13 @@ export async function startOpenAiStub(
       if (body.stream === true) return error(400, "This stub does not stream");
 
       const index = completionIndex++;
-      const reply: StubReply = queue.shift() ?? (await respond(body, index));
+      let reply: StubReply;
+      try {
+        reply = queue.shift() ?? (await respond(body, index));
+      } catch (failure) {
+        // A broken test script shows up as a server error, not as a client left hanging.
+        reply = { status: 500, message: `stub respond() threw: ${String(failure)}` };
+      }
       if (reply.delayMs) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
       if (res.destroyed) return;
       if (isFailure(reply)) {
