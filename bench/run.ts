@@ -137,6 +137,16 @@ function queueRows(throughput: ThroughputResult[]) {
   });
 }
 
+/** A section that fails is recorded in the report, and the others still run. */
+async function section(name: Section, measure: () => Promise<void>) {
+  try {
+    await measure();
+  } catch (error) {
+    console.error(`section ${name} failed:`, error);
+    (report.errors as Record<string, string>)[name] = error instanceof Error ? error.message : String(error);
+  }
+}
+
 const server = await startTestPostgres();
 const report: Record<string, unknown> = {
   at: new Date().toISOString(),
@@ -149,6 +159,7 @@ const report: Record<string, unknown> = {
     loadAverageAtStart: loadAtStart,
   },
   sections: SECTIONS.filter(runs),
+  errors: {},
   settings: {
     durationSeconds: DURATION_SECONDS,
     queueJobs: QUEUE_JOBS,
@@ -160,7 +171,7 @@ const report: Record<string, unknown> = {
   },
 };
 try {
-  if (runs("http")) {
+  if (runs("http")) await section("http", async () => {
     const http = await httpSection(server.adminUrl, server.templateDatabase);
     Object.assign(report.settings as object, { dataSet: http.dataSet, seedSeconds: http.seedSeconds });
     report.results = http.results;
@@ -177,8 +188,8 @@ try {
         "pass/fail": passFail(r.meetsTarget),
       })),
     );
-  }
-  if (runs("queue")) {
+  });
+  if (runs("queue")) await section("queue", async () => {
     const throughput = await queueThroughput(server, QUEUE_JOBS, QUEUE_CONCURRENCIES);
     const rows = queueRows(throughput);
     report.queueThroughput = { runs: throughput, comparison: rows };
@@ -195,8 +206,8 @@ try {
         "pass/fail": passFail(r.meetsTarget),
       })),
     );
-  }
-  if (runs("latency")) {
+  });
+  if (runs("latency")) await section("latency", async () => {
     const latency: LatencyResult[] = await queueLatency(server, LATENCY_SAMPLES);
     report.queueLatency = { results: latency, anchor: ANCHORS.graphileAddToStart };
     console.log("Enqueue→dispatch latency (ours: commit → webhook POST; graphile-worker: commit → task start), LISTEN/NOTIFY wake-up");
@@ -211,8 +222,8 @@ try {
         anchor: "graphile p50 3 / p95 5.5 ms here",
       })),
     );
-  }
-  if (runs("sse")) {
+  });
+  if (runs("sse")) await section("sse", async () => {
     const sse: SseResult[] = await sseDelivery(server, SSE_CLIENTS, SSE_EVENTS, SSE_EPISODES);
     const rows = sse.map((r) => ({
       ...r,
@@ -239,7 +250,7 @@ try {
         "memory pass/fail": passFail(r.meetsMemoryTarget),
       })),
     );
-  }
+  });
   (report.machine as Record<string, unknown>).loadAverageAtEnd = loadAverage();
   console.log(`load average: ${loadAtStart.join(" ")} at start, ${loadAverage().join(" ")} at end (${os.cpus().length} cores)`);
   const dir = path.resolve("bench/results");

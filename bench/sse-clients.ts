@@ -27,7 +27,9 @@ interface Client {
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const clients: Client[] = [];
-const send = (message: unknown) => process.send!(message);
+const send = (message: unknown) => {
+  if (process.connected) process.send!(message);
+};
 let waiting: (() => void) | undefined;
 
 function openClient(port: number, cookie: string, episodeId: string): Promise<Client> {
@@ -62,19 +64,34 @@ function openClient(port: number, cookie: string, episodeId: string): Promise<Cl
   });
 }
 
+/** A refused or reset connection (a full accept queue on a loaded machine) is tried again a few times. */
+async function openWithRetry(port: number, cookie: string, episodeId: string): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openClient(port, cookie, episodeId);
+    } catch (error) {
+      if (attempt >= 5 || !/ECONNRESET|ECONNREFUSED|closed before/.test((error as Error).message)) throw error;
+      retries++;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+let retries = 0;
+
 async function start(command: Start) {
-  // A few hundred at a time: the app answers each with a session check, and a flood only queues in the backlog.
-  const inFlight = 200;
+  // A few dozen at a time per process: the app answers each with a session check, and a flood overflows its backlog.
+  const inFlight = 50;
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(inFlight, command.episodes.length) }, async () => {
       while (next < command.episodes.length) {
         const episodeId = command.episodes[next++];
-        clients.push(await openClient(command.port, command.cookie, episodeId));
+        clients.push(await openWithRetry(command.port, command.cookie, episodeId));
       }
     }),
   );
-  send({ type: "started", clients: clients.length });
+  send({ type: "started", clients: clients.length, retries });
 }
 
 async function collect(command: Collect) {
