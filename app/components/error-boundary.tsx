@@ -143,3 +143,21 @@ export const keepRefusalHeaders: HeadersFunction = ({ parentHeaders, actionHeade
   }
   return headers;
 };
+
+/** A project's pages: a missing project (or another organization's) gets a page that says so and leads back. */
+export function ProjectErrorBoundary() {
+  return (
+    <GeneralErrorBoundary
+      statusHandlers={{
+        404: () => (
+          <ErrorPage title="Project not found">
+            <p>
+              There is no such project in this organization: it may have been deleted, or belong to another organization.{" "}
+              <Link to="/projects">See your projects</Link>.
+            </p>
+          </ErrorPage>
+        ),
+      }}
+    />
+  );
+}

@@ -2,7 +2,7 @@ import { redirect, type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFu
 import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { keepRefusalHeaders, ProjectErrorBoundary } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { GenerateNowForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { TextAreaField } from "~/components/form";
@@ -139,22 +139,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export const headers = keepRefusalHeaders;
 
-export function ErrorBoundary() {
-  return (
-    <GeneralErrorBoundary
-      statusHandlers={{
-        404: () => (
-          <ErrorPage title="Project not found">
-            <p>
-              There is no such project in this organization: it may have been deleted, or belong to another organization.{" "}
-              <Link to="/projects">See your projects</Link>.
-            </p>
-          </ErrorPage>
-        ),
-      }}
-    />
-  );
-}
+export const ErrorBoundary = ProjectErrorBoundary;
 
 export default function ProjectPage() {
   const { project, episodes, notes, canGenerate } = useLoaderData<typeof loader>();

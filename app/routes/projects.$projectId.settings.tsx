@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { ErrorPage, GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { keepRefusalHeaders, ProjectErrorBoundary } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field, TextAreaField } from "~/components/form";
 import { TimeZoneSelect } from "~/components/time-zone-select";
@@ -126,22 +126,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 
 export const headers = keepRefusalHeaders;
 
-export function ErrorBoundary() {
-  return (
-    <GeneralErrorBoundary
-      statusHandlers={{
-        404: () => (
-          <ErrorPage title="Project not found">
-            <p>
-              There is no such project in this organization: it may have been deleted, or belong to another organization.{" "}
-              <Link to="/projects">See your projects</Link>.
-            </p>
-          </ErrorPage>
-        ),
-      }}
-    />
-  );
-}
+export const ErrorBoundary = ProjectErrorBoundary;
 
 export default function ProjectSettingsPage() {
   const { project: saved, zones } = useLoaderData<typeof loader>();
