@@ -22,38 +22,33 @@ export function generationRequestStatus(reason: GenerationRequestRefusal): numbe
   return reason === "forbidden" ? 403 : reason === "not_found" ? 404 : 409;
 }
 
-/** A message next to a generation form, announced when it appears. */
-function RequestError({ id, children }: { id: string; children?: string }) {
-  if (!children) return null;
+/**
+ * A one-button form ("Generate now", "Try again"): a plain POST, so it works without JavaScript, with its refusal
+ * announced beside the button.
+ */
+function IntentForm({ intent, label, error }: { intent: string; label: string; error?: string }) {
+  const errorId = `${intent}-error`;
   return (
-    <p className="field__error" id={id} role="alert">
-      {children}
-    </p>
+    <Form method="post" className="inline-form">
+      <input type="hidden" name="intent" value={intent} />
+      <button type="submit" id={intent} className="button" aria-describedby={error ? errorId : undefined}>
+        {label}
+      </button>
+      {error ? (
+        <p className="field__error" id={errorId} role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Form>
   );
 }
 
-/** "Generate now" on the project page: a plain form, so it works without JavaScript. */
+/** "Generate now" on the project page. */
 export function GenerateNowForm({ error }: { error?: string }) {
-  return (
-    <Form method="post" className="inline-form">
-      <input type="hidden" name="intent" value="generate-now" />
-      <button type="submit" className="button" aria-describedby={error ? "generate-now-error" : undefined}>
-        Generate now
-      </button>
-      <RequestError id="generate-now-error">{error}</RequestError>
-    </Form>
-  );
+  return <IntentForm intent="generate-now" label="Generate now" error={error} />;
 }
 
 /** "Try again" on a failed episode. */
 export function RetryForm({ error }: { error?: string }) {
-  return (
-    <Form method="post" className="inline-form">
-      <input type="hidden" name="intent" value="retry" />
-      <button type="submit" className="button" aria-describedby={error ? "retry-error" : undefined}>
-        Try again
-      </button>
-      <RequestError id="retry-error">{error}</RequestError>
-    </Form>
-  );
+  return <IntentForm intent="retry" label="Try again" error={error} />;
 }
