@@ -51,14 +51,18 @@ function finishResponse(req: express.Request, response: Response, routes: RouteM
   const headers = new Headers(response.headers);
   if (!headers.has("Cache-Control")) headers.set("Cache-Control", "private, no-store");
   const path = canonicalPath(req);
-  if (isApiPath(path)) {
-    // Remix's own error (its body is "Unexpected Server Error" in production), not an answer the route wrote.
-    if (response.status === 405 && headers.has("X-Remix-Error")) {
-      void response.body?.cancel();
-      const allow = allowedMethods(routes, path);
-      if (allow) headers.set("Allow", allow);
-      return jsonError(405, `${req.method} is not allowed here.${allow ? ` Use ${allow}.` : ""}`, headers);
-    }
+  // Remix's own 405 (a method the route has no function for, such as a POST to the event stream): HTTP wants
+  // the methods it does take, and a program under /api/ wants JSON it can read, not "Unexpected Server Error".
+  if (response.status === 405 && headers.has("X-Remix-Error")) {
+    void response.body?.cancel();
+    const allow = allowedMethods(routes, path);
+    if (allow) headers.set("Allow", allow);
+    const message = `${req.method} is not allowed here.${allow ? ` Use ${allow}.` : ""}`;
+    if (isApiPath(path)) return jsonError(405, message, headers);
+    headers.set("Content-Type", "text/plain; charset=utf-8");
+    headers.delete("Content-Length");
+    headers.delete("X-Remix-Error");
+    return new Response(message, { status: 405, headers });
   }
   return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

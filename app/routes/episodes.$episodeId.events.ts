@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { requireOrgContext } from "~/auth/context.server";
-import { notFound, onlyGet } from "~/lib/http.server";
+import { notFound } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 import { getEpisodeHub } from "~/realtime/episode-hub.server";
 import { openEpisodeStream } from "~/realtime/episode-stream.server";
@@ -15,6 +15,3 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   // Shutting down: the browser reconnects, to another instance behind a load balancer.
   return new Response("The server is restarting. Try again in a moment.", { status: 503, headers: { "Retry-After": "3" } });
 }
-
-/** The stream is read, never written to. */
-export const action = onlyGet;

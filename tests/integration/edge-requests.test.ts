@@ -127,12 +127,21 @@ describe("bad requests get a 4xx at the edge, never a 500", () => {
     expect(page.headers["content-type"]).toMatch(/^text\/html/);
   });
 
-  it("a method an API route has no function for is a readable JSON 405 with the route's Allow", async () => {
-    const res = await send(`${app.baseUrl}/api/me`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-    expect(res.status).toBe(405);
-    expect(res.headers.allow).toBe("GET, HEAD");
-    expect(res.headers["x-remix-error"]).toBeUndefined();
-    expect(JSON.parse(res.body)).toEqual({ error: "POST is not allowed here. Use GET, HEAD." });
+  it("a method a route has no function for is a readable 405 with the route's Allow: JSON under /api/", async () => {
+    const api = await send(`${app.baseUrl}/api/me`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(api.status).toBe(405);
+    expect(api.headers.allow).toBe("GET, HEAD");
+    expect(JSON.parse(api.body)).toEqual({ error: expect.stringMatching(/only shows information/) });
+    // The event stream has no action at all: Remix's own 405, made readable at the edge.
+    const stream = await send(`${app.baseUrl}/episodes/${crypto.randomUUID()}/events`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(stream.status).toBe(405);
+    expect(stream.headers.allow).toBe("GET, HEAD");
+    expect(stream.headers["x-remix-error"]).toBeUndefined();
+    expect(stream.body).toBe("POST is not allowed here. Use GET, HEAD.");
   });
 
   it("X-Forwarded-For: 1:2 from a trusted proxy is a failed sign-in, recorded with the connection's address", async () => {
