@@ -149,17 +149,25 @@ function post(body: string, headers: Record<string, string>): Promise<Response> 
 }
 
 /**
- * POSTs chunk after chunk (chunked, no Content-Length) until the server answers or `chunks` are sent; a plain
- * node:http client, because it reads an early answer while its upload is still going.
+ * POSTs chunk after chunk until the server answers or `chunks` are sent: chunked, or with a declared
+ * Content-Length for the whole. A plain node:http client, because it reads an early answer while its upload is
+ * still going (fetch may report the closed connection instead).
  */
-function streamUntilAnswered(headers: Record<string, string>, chunkBytes: number, chunks: number): Promise<{ status: number; sentBytes: number }> {
+function uploadUntilAnswered(
+  headers: Record<string, string>,
+  chunkBytes: number,
+  chunks: number,
+  options: { declareLength?: boolean } = {},
+): Promise<{ status: number; body: string; sentBytes: number }> {
   return new Promise((resolve, reject) => {
     let sentBytes = 0;
     let answered = false;
-    const req = http.request(callbackUrl, { method: "POST", headers: { "Content-Type": "application/json", ...headers } }, (res) => {
+    const length = options.declareLength ? { "Content-Length": String(chunkBytes * chunks) } : {};
+    const req = http.request(callbackUrl, { method: "POST", headers: { "Content-Type": "application/json", ...length, ...headers } }, (res) => {
       answered = true;
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode!, sentBytes }));
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, body, sentBytes }));
     });
     req.on("error", (error) => (answered ? undefined : reject(error)));
     const chunk = Buffer.alloc(chunkBytes, "x");
@@ -399,16 +407,19 @@ describe("the callback route", () => {
   it("refuses a body over 1 MB with 413 without reading it, declared or streamed", async () => {
     const request = await generatingEpisode();
     const before = await snapshot(request.episodeId);
-    const big = JSON.stringify({ ...completedMessage(request), content: "x".repeat(CALLBACK_BODY_LIMIT) });
-    const declared = await post(big, signedHeaders(secret, big));
-    expect(declared.status).toBe(413);
-    expect(await declared.json()).toEqual({ error: "The body is larger than 1 MB." });
+    const tooLarge = { status: 413, body: JSON.stringify({ error: "The body is larger than 1 MB." }) };
+    const total = 256 * 64 * 1024;
+
+    // Declared: refused on the Content-Length alone, long before the 16 MB could arrive.
+    const declared = await uploadUntilAnswered(signedHeaders(secret, "irrelevant"), 64 * 1024, 256, { declareLength: true });
+    expect(declared).toMatchObject(tooLarge);
+    expect(declared.sentBytes).toBeLessThan(total);
 
     // Streamed with no Content-Length: the route counts bytes as they come and answers once past the limit,
     // while the sender still has most of its 16 MB to go.
-    const streamed = await streamUntilAnswered(signedHeaders(secret, "irrelevant"), 64 * 1024, 256);
-    expect(streamed.status).toBe(413);
-    expect(streamed.sentBytes).toBeLessThan(256 * 64 * 1024);
+    const streamed = await uploadUntilAnswered(signedHeaders(secret, "irrelevant"), 64 * 1024, 256);
+    expect(streamed).toMatchObject(tooLarge);
+    expect(streamed.sentBytes).toBeLessThan(total);
     expect(await snapshot(request.episodeId)).toEqual(before);
 
     // Exactly at the limit the body is read and judged: signed junk of 1 MB is a bad message, not too large.

@@ -151,11 +151,13 @@ describe("generation across worker processes", () => {
       select ${organizationId}, ${userId}, 'Project ' || n, 'Watch things.', 'weekly', '{1}', now() - interval '1 minute'
       from generate_series(1, 300) as n`;
 
-    // Acknowledged: the dispatch finished, and the job now waits for n8n's callback.
+    // Settled: all 300 queued, none waiting and none mid-dispatch (acknowledged jobs wait for n8n's callback).
     await until(async () => {
       const [row] = await database.db`
-        select count(*)::int as n from episode_schedule_queue where organization_id = ${organizationId} and dispatched_at is not null`;
-      return row.n === 300;
+        select count(*)::int as total,
+          count(*) filter (where status = 'pending' or (status = 'processing' and dispatched_at is null))::int as unsettled
+        from episode_schedule_queue where organization_id = ${organizationId}`;
+      return row.total === 300 && row.unsettled === 0;
     });
 
     const perAttempt = new Map<string, number>();
