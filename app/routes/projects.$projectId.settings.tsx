@@ -11,6 +11,7 @@ import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { projectUpdateSchema } from "~/lib/project-input.server";
+import { canManageProjectLifecycle } from "~/lib/roles";
 import { requireId } from "~/lib/route-params.server";
 import { CADENCE_TYPES, WEEKDAY_NAMES, type Weekday } from "~/lib/cadence";
 import { describeCadence, formatInZone, timeZoneOptions } from "~/lib/schedule.server";
@@ -35,10 +36,10 @@ function settingsView(project: ProjectRow) {
 }
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizationId } = await requireOrgContext(request, context);
+  const { organizationId, role } = await requireOrgContext(request, context);
   const project = await getProject(getDb(), organizationId, requireId(request, params.projectId));
   if (!project) throw notFound(request);
-  return { project: settingsView(project), zones: timeZoneOptions() };
+  return { project: settingsView(project), zones: timeZoneOptions(), canManageLifecycle: canManageProjectLifecycle(role) };
 }
 
 const deleteSchema = z.object({
@@ -129,7 +130,7 @@ export const headers = keepRefusalHeaders;
 export const ErrorBoundary = ProjectErrorBoundary;
 
 export default function ProjectSettingsPage() {
-  const { project: saved, zones } = useLoaderData<typeof loader>();
+  const { project: saved, zones, canManageLifecycle } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
   // After a conflict the form shows the current row; after its own validation error, what the person typed.
   const project = actionData?.conflict ?? saved;
@@ -204,51 +205,57 @@ export default function ProjectSettingsPage() {
         </button>
       </Form>
 
-      <section aria-labelledby="archive-title" className="narrow">
-        <h2 id="archive-title">{project.status === "ARCHIVED" ? "Restore" : "Archive"}</h2>
-        <p className="muted">
-          {project.status === "ARCHIVED"
-            ? "Restoring starts the schedule again from the next slot."
-            : "An archived project keeps its episodes and notes but sends nothing until restored."}
-        </p>
-        <Form method="post">
-          <input type="hidden" name="intent" value={project.status === "ARCHIVED" ? "restore" : "archive"} />
-          <input type="hidden" name="version" value={project.version} />
-          <button type="submit" className="button button--secondary">
-            {project.status === "ARCHIVED" ? "Restore project" : "Archive project"}
-          </button>
-        </Form>
-      </section>
+      {canManageLifecycle ? (
+        <>
+          <section aria-labelledby="archive-title" className="narrow">
+            <h2 id="archive-title">{project.status === "ARCHIVED" ? "Restore" : "Archive"}</h2>
+            <p className="muted">
+              {project.status === "ARCHIVED"
+                ? "Restoring starts the schedule again from the next slot."
+                : "An archived project keeps its episodes and notes but sends nothing until restored."}
+            </p>
+            <Form method="post">
+              <input type="hidden" name="intent" value={project.status === "ARCHIVED" ? "restore" : "archive"} />
+              <input type="hidden" name="version" value={project.version} />
+              <button type="submit" className="button button--secondary">
+                {project.status === "ARCHIVED" ? "Restore project" : "Archive project"}
+              </button>
+            </Form>
+          </section>
 
-      <section aria-labelledby="delete-title" className="narrow">
-        <fieldset className="danger-zone">
-          <legend id="delete-title">Delete this project</legend>
-          <Form method="post">
-            <input type="hidden" name="intent" value="delete" />
-            <div className="field">
-              <label>
-                <input
-                  type="checkbox"
-                  id="delete-confirm"
-                  name="confirm"
-                  value="yes"
-                  aria-invalid={deleteError ? true : undefined}
-                  aria-describedby={deleteError ? "confirm-error" : undefined}
-                />{" "}
-                Yes, delete “{project.title}”, its episodes and its notes. This cannot be undone.
-              </label>
-              {deleteError ? (
-                <p className="field__error" id="confirm-error">
-                  {deleteError}
-                </p>
-              ) : null}
-            </div>
-            <button type="submit" className="button button--danger">
-              Delete project
-            </button>
-          </Form>
-        </fieldset>
-      </section>
+          <section aria-labelledby="delete-title" className="narrow">
+            <fieldset className="danger-zone">
+              <legend id="delete-title">Delete this project</legend>
+              <Form method="post">
+                <input type="hidden" name="intent" value="delete" />
+                <div className="field">
+                  <label>
+                    <input
+                      type="checkbox"
+                      id="delete-confirm"
+                      name="confirm"
+                      value="yes"
+                      aria-invalid={deleteError ? true : undefined}
+                      aria-describedby={deleteError ? "confirm-error" : undefined}
+                    />{" "}
+                    Yes, delete “{project.title}”, its episodes and its notes. This cannot be undone.
+                  </label>
+                  {deleteError ? (
+                    <p className="field__error" id="confirm-error">
+                      {deleteError}
+                    </p>
+                  ) : null}
+                </div>
+                <button type="submit" className="button button--danger">
+                  Delete project
+                </button>
+              </Form>
+            </fieldset>
+          </section>
+        </>
+      ) : (
+        <p className="muted narrow">Owners and admins of this organization can archive, restore or delete this project.</p>
+      )}
     </div>
   );
 }

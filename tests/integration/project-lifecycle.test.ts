@@ -83,6 +83,13 @@ describe("a project made through the Futura conversation", () => {
     const member = await joinAs(owner, "member");
     const admin = await joinAs(owner, "admin");
 
+    // The member's settings page offers neither form, and says who can.
+    const memberPage = await (await member.get(`/projects/${projectId}/settings`)).text();
+    expect(memberPage).not.toContain("Delete project");
+    expect(memberPage).not.toContain("Archive project");
+    expect(memberPage).toContain("Owners and admins of this organization can archive, restore or delete this project.");
+    expect(await (await admin.get(`/projects/${projectId}/settings`)).text()).toContain("Delete project");
+
     expect((await member.post(`/projects/${projectId}/settings`, { intent: "archive", version: String(version) })).status).toBe(403);
     expect((await member.post(`/projects/${projectId}/settings`, { intent: "delete", confirm: "yes" })).status).toBe(403);
     const api = await member.request(`/api/projects/${projectId}`, { method: "DELETE" });
