@@ -10,22 +10,15 @@ import {
   reapExpiredLeases,
   retryDelayMs,
   retryEpisode,
-  type GenerationSettings,
 } from "../../app/generation/lifecycle.server";
 import { builtinGenerator } from "../../app/generation/pipeline.server";
 import { generationDispatcher } from "../../app/jobs/generation.server";
 import { createLogger } from "../../app/lib/logger.server";
 import { getEpisode } from "../../app/models/episodes.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { insertOwner, testSettings } from "../support/episodes";
 
-const settings: GenerationSettings = {
-  maxAttempts: 3,
-  timeoutMs: 60_000,
-  dispatchTimeoutMs: 1_000,
-  retryBaseMs: 10,
-  callbackUrl: "http://127.0.0.1:9/api/episodes/callback",
-  maxCostGbpMicros: 1_000_000,
-};
+const settings = testSettings;
 const meta = { ip: null, userAgent: null, requestId: null };
 const logger = createLogger("silent");
 
@@ -61,11 +54,7 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const [org] = await database.db<{ id: string }[]>`insert into organizations (name) values ('Acme') returning id`;
-  const [user] = await database.db<{ id: string }[]>`insert into users (email, name, password_hash) values ('owner@example.com', 'Owner', 'unused') returning id`;
-  await database.db`insert into memberships (organization_id, user_id, role) values (${org.id}, ${user.id}, 'owner')`;
-  organizationId = org.id;
-  userId = user.id;
+  ({ organizationId, userId } = await insertOwner(database.db));
 });
 afterAll(() => database.drop());
 beforeEach(async () => {

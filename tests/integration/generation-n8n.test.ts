@@ -11,6 +11,7 @@ import { createLogger } from "../../app/lib/logger.server";
 import { getEpisode, type EpisodeRow } from "../../app/models/episodes.server";
 import { startEdgeApp, type EdgeApp } from "../support/edge";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { insertOwner } from "../support/episodes";
 import {
   completedMessage,
   newWebhookSecret,
@@ -59,12 +60,7 @@ beforeAll(async () => {
   setDb(database.db);
   app = await startEdgeApp();
   callbackUrl = `${app.baseUrl}/api/episodes/callback`;
-  const [org] = await database.db<{ id: string }[]>`insert into organizations (name) values ('Acme') returning id`;
-  const [user] = await database.db<{ id: string }[]>`
-    insert into users (email, name, password_hash) values ('owner@example.com', 'Owner', 'unused') returning id`;
-  await database.db`insert into memberships (organization_id, user_id, role) values (${org.id}, ${user.id}, 'owner')`;
-  organizationId = org.id;
-  userId = user.id;
+  ({ organizationId, userId } = await insertOwner(database.db));
 });
 afterAll(async () => {
   await notifications?.close();

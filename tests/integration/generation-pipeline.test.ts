@@ -8,6 +8,7 @@ import { loadConfig } from "../../app/lib/config.server";
 import { createLogger } from "../../app/lib/logger.server";
 import { getEpisode, type EpisodeRow } from "../../app/models/episodes.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { insertOwner, testSettings } from "../support/episodes";
 import { startOpenAiStub, type ChatCompletionRequest, type OpenAiStub, type StubReply } from "../support/openai-stub";
 
 /**
@@ -16,14 +17,7 @@ import { startOpenAiStub, type ChatCompletionRequest, type OpenAiStub, type Stub
  * publishes through the one publishing function.
  */
 
-const settings: GenerationSettings = {
-  maxAttempts: 3,
-  timeoutMs: 60_000,
-  dispatchTimeoutMs: 1_000,
-  retryBaseMs: 10,
-  callbackUrl: "http://127.0.0.1:9/api/episodes/callback",
-  maxCostGbpMicros: 1_000_000,
-};
+const settings = testSettings;
 const meta = { ip: null, userAgent: null, requestId: null };
 const logger = createLogger("silent");
 const API_KEY = "sk-test-pipeline";
@@ -160,11 +154,7 @@ async function usageRows(episodeId: string) {
 
 beforeAll(async () => {
   [database, stub] = await Promise.all([createTestDatabase(), startOpenAiStub({ apiKey: API_KEY })]);
-  const [org] = await database.db<{ id: string }[]>`insert into organizations (name) values ('Acme') returning id`;
-  const [user] = await database.db<{ id: string }[]>`insert into users (email, name, password_hash) values ('owner@example.com', 'Owner', 'unused') returning id`;
-  await database.db`insert into memberships (organization_id, user_id, role) values (${org.id}, ${user.id}, 'owner')`;
-  organizationId = org.id;
-  userId = user.id;
+  ({ organizationId, userId } = await insertOwner(database.db));
 });
 afterAll(async () => {
   await Promise.all([database?.drop(), stub?.close()]);

@@ -6,6 +6,7 @@ import { getEpisode } from "../../app/models/episodes.server";
 import { startAppProcess, type AppProcess } from "../support/app-process";
 import { startEdgeApp, type EdgeApp } from "../support/edge";
 import { createTestDatabase, type TestDatabase } from "../support/database";
+import { insertOwner } from "../support/episodes";
 import { completedMessage, newWebhookSecret, startFakeN8n, type FakeN8n } from "../support/fake-n8n";
 
 /**
@@ -34,12 +35,7 @@ beforeAll(async () => {
   await database.db.unsafe(`alter database ${database.name} set synchronous_commit = off`);
   setDb(database.db);
   app = await startEdgeApp();
-  const [org] = await database.db<{ id: string }[]>`insert into organizations (name) values ('Acme') returning id`;
-  const [user] = await database.db<{ id: string }[]>`
-    insert into users (email, name, password_hash) values ('owner@example.com', 'Owner', 'unused') returning id`;
-  await database.db`insert into memberships (organization_id, user_id, role) values (${org.id}, ${user.id}, 'owner')`;
-  organizationId = org.id;
-  userId = user.id;
+  ({ organizationId, userId } = await insertOwner(database.db));
 });
 afterAll(async () => {
   await app.close();
