@@ -14,26 +14,23 @@ import {
   recentPublishedEpisodes,
   recordProgress,
   requeueFailedEpisode,
-  setQueuedMessage,
-  startGeneration,
   type EpisodeActor,
   type EpisodeRow,
 } from "~/models/episodes.server";
 import { trackEvent } from "~/models/events.server";
 import {
+  acknowledgeDispatches as acknowledgeJobs,
+  claimDueJobs,
   completeJob,
-  deferJob,
   enqueueJob,
-  leaseJob,
   lockExpiredLeases,
-  lockNextDueJob,
   releaseJob,
   renewLease,
+  type ClaimedJob,
   type GenerationJob,
 } from "~/models/generation-jobs.server";
-import { listPlanningNotes } from "~/models/planning-notes.server";
 import { advanceSchedule, cadenceOf, ensureNextDraft, getProject, lockNextDueProject, lockProject } from "~/models/projects.server";
-import { gbpToMicros, recordModelCalls, reserveGenerationBudget } from "~/models/usage.server";
+import { gbpToMicros, recordModelCalls } from "~/models/usage.server";
 import type { CompletedMessage, FailedMessage, GenerationRequest, ProgressMessage } from "./contract";
 
 /**
@@ -192,68 +189,56 @@ export interface ClaimedGeneration {
   request: GenerationRequest;
 }
 
-async function buildRequest(sql: Queryable, episode: EpisodeRow, settings: GenerationSettings): Promise<GenerationRequest> {
-  const [project, notes, recent] = await Promise.all([
-    getProject(sql, episode.organizationId, episode.projectId),
-    listPlanningNotes(sql, episode.organizationId, episode.projectId),
-    recentPublishedEpisodes(sql, episode.organizationId, episode.projectId, 5),
-  ]);
+function requestFor(claimed: ClaimedJob, settings: GenerationSettings): GenerationRequest {
+  const { episode } = claimed;
   return {
     episodeId: episode.id,
     projectId: episode.projectId,
     organizationId: episode.organizationId,
     attempt: episode.generationAttempts,
-    brief: `# ${project?.title ?? "Project"}\n\n${project?.onboardingBrief ?? ""}`.trim(),
-    planningNotes: notes.map((note) => note.body),
-    recentEpisodes: recent.map((e) => ({ title: e.title, summary: e.summary, publishedAt: e.publishedAt.toISOString() })),
+    brief: `# ${claimed.projectTitle ?? "Project"}\n\n${claimed.projectBrief ?? ""}`.trim(),
+    planningNotes: claimed.planningNotes,
+    recentEpisodes: claimed.recentEpisodes,
     callbackUrl: settings.callbackUrl,
     maxCostGBP: settings.maxCostGbpMicros / 1_000_000,
   };
 }
 
-export type ClaimResult = { kind: "claimed"; claim: ClaimedGeneration } | { kind: "deferred" } | { kind: "empty" };
-
 /**
- * Claims the next due job in one transaction: lock it (SKIP LOCKED), ask the budget, lease it, move its episode
- * QUEUED → GENERATING and build the generator's request. A job the budget refuses waits, unleased and without
- * spending an attempt, until the budget allows.
+ * Claims up to `limit` due jobs at once (one statement: record the dispatches n8n `acknowledged` since the last
+ * claim, lock with SKIP LOCKED, ask the budget, lease, move each episode QUEUED → GENERATING with its audit row
+ * and announcement) and builds each generator's request. A job the
+ * budget refuses waits, unleased and without spending an attempt, until the budget allows. Fewer than `limit`
+ * means nothing else is due now.
  */
+export async function claimGenerations(
+  db: Queryable,
+  input: { owner: string; leaseMs: number; generatedBy: "n8n" | "builtin"; limit: number; acknowledged?: string[] },
+  settings: GenerationSettings,
+): Promise<ClaimedGeneration[]> {
+  const claimed = await claimDueJobs(db, {
+    ...input,
+    estimateGbpMicros: settings.maxCostGbpMicros,
+    acknowledged: { jobIds: input.acknowledged ?? [], leaseMs: settings.timeoutMs },
+  });
+  return claimed.map((job) => ({ job: job.job, episode: job.episode, owner: input.owner, request: requestFor(job, settings) }));
+}
+
+export type ClaimResult = { kind: "claimed"; claim: ClaimedGeneration } | { kind: "empty" };
+
+/** One claim, as a dispatcher with a single free slot makes it. */
 export async function claimNextGeneration(
-  db: Db,
+  db: Queryable,
   input: { owner: string; leaseMs: number; generatedBy: "n8n" | "builtin" },
   settings: GenerationSettings,
 ): Promise<ClaimResult> {
-  return db.begin(async (sql): Promise<ClaimResult> => {
-    const job = await lockNextDueJob(sql);
-    if (!job) return { kind: "empty" };
-    const budget = await reserveGenerationBudget(sql, {
-      organizationId: job.organizationId,
-      episodeId: job.episodeId,
-      estimateGbpMicros: settings.maxCostGbpMicros,
-    });
-    if (!budget.ok) {
-      await deferJob(sql, job.id, budget.resumeAt, budget.reason);
-      await setQueuedMessage(sql, job.organizationId, job.episodeId, budget.reason);
-      return { kind: "deferred" };
-    }
-    const leased = await leaseJob(sql, job.id, input.owner, input.leaseMs);
-    const episode = await startGeneration(
-      sql,
-      { organizationId: job.organizationId, episodeId: job.episodeId, generatedBy: input.generatedBy },
-      DISPATCHER,
-    );
-    if (!episode) {
-      // The episode left QUEUED (deleted with its project, or failed by hand): nothing to generate.
-      await releaseJob(sql, { organizationId: job.organizationId, episodeId: job.episodeId, outcome: "failed", error: "episode no longer queued" });
-      return { kind: "empty" };
-    }
-    return { kind: "claimed", claim: { job: leased, episode, owner: input.owner, request: await buildRequest(sql, episode, settings) } };
-  });
+  const [claim] = await claimGenerations(db, { ...input, limit: 1 }, settings);
+  return claim ? { kind: "claimed", claim } : { kind: "empty" };
 }
 
-/** n8n has the job: the lease now lasts until the generation timeout, waiting for the final callback. */
-export async function acknowledgeDispatch(db: Db, claim: ClaimedGeneration, settings: GenerationSettings): Promise<boolean> {
-  return renewLease(db, { jobId: claim.job.id, owner: claim.owner, leaseMs: settings.timeoutMs, dispatched: true });
+/** n8n has these attempts and no claim is about to say so: their leases now last until the generation timeout. */
+export async function acknowledgeDispatches(db: Queryable, owner: string, jobIds: string[], settings: GenerationSettings): Promise<number> {
+  return acknowledgeJobs(db, { owner, jobIds, leaseMs: settings.timeoutMs });
 }
 
 /** The built-in pipeline's heartbeat: false when the lease was lost (reaped), so the run should stop. */

@@ -1,5 +1,6 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import { signWebhook, verifyWebhook } from "~/lib/signing.server";
+import { postWebhook, WebhookRequestError, type WebhookAnswer } from "~/lib/webhook-client.server";
 import { parseWith, type FieldErrors } from "~/lib/validation";
 import type { EpisodeActor } from "~/models/episodes.server";
 import { processWebhookOnce } from "~/models/webhook-receipts.server";
@@ -21,10 +22,10 @@ export interface N8nOptions {
 }
 
 function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string } })?.cause;
-  if (cause?.code === "ECONNREFUSED") return "n8n refused the connection";
-  if (cause?.code === "ENOTFOUND") return "n8n's address could not be found";
-  if (cause?.code) return `n8n could not be reached (${cause.code})`;
+  const code = error instanceof WebhookRequestError ? error.code : undefined;
+  if (code === "ECONNREFUSED") return "n8n refused the connection";
+  if (code === "ENOTFOUND") return "n8n's address could not be found";
+  if (code) return `n8n could not be reached (${code})`;
   return "n8n could not be reached";
 }
 
@@ -38,6 +39,7 @@ function describeDuration(ms: number): string {
  * webhook id is the attempt's, so n8n can tell a resend from a new attempt.
  */
 export function n8nGenerator(options: N8nOptions): Generator {
+  const webhookUrl = new URL(options.webhookUrl);
   return {
     kind: "n8n",
     // The dispatch plus a margin for the acknowledgement's write. A lease that runs out early costs a spare
@@ -48,15 +50,9 @@ export function n8nGenerator(options: N8nOptions): Generator {
       const body = JSON.stringify(claim.request);
       const headers = signWebhook(options.secret, body, `dispatch_${claim.episode.id}_${claim.request.attempt}`);
       const timeout = AbortSignal.timeout(options.dispatchTimeoutMs);
-      let response: Response;
+      let response: WebhookAnswer;
       try {
-        response = await fetch(options.webhookUrl, {
-          method: "POST",
-          headers: { "Content-Type": "application/json", ...headers },
-          body,
-          signal: AbortSignal.any([signal, timeout]),
-          redirect: "error",
-        });
+        response = await postWebhook(webhookUrl, body, { "Content-Type": "application/json", ...headers }, AbortSignal.any([signal, timeout]));
       } catch (error) {
         if (timeout.aborted) {
           throw new GenerationError(`n8n did not answer within ${describeDuration(options.dispatchTimeoutMs)}`, true);
@@ -64,9 +60,7 @@ export function n8nGenerator(options: N8nOptions): Generator {
         if (signal.aborted) throw new GenerationError("the app stopped while dispatching", true);
         throw new GenerationError(describeNetworkError(error), true);
       }
-      // Drain the body so the connection is reused; its content does not matter.
-      await response.arrayBuffer().catch(() => undefined);
-      if (!response.ok) throw new GenerationError(`n8n answered ${response.status} ${response.statusText}`.trim(), true);
+      if (response.status < 200 || response.status > 299) throw new GenerationError(`n8n answered ${response.status} ${response.statusText}`.trim(), true);
       return "dispatched";
     },
   };

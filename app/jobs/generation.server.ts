@@ -2,8 +2,8 @@ import crypto from "node:crypto";
 import os from "node:os";
 import { GenerationError, type Generator } from "~/generation/generator.server";
 import {
-  acknowledgeDispatch,
-  claimNextGeneration,
+  acknowledgeDispatches,
+  claimGenerations,
   dispatchFailed,
   queueDueProjects,
   reapExpiredLeases,
@@ -39,9 +39,12 @@ export interface DispatcherOptions {
 }
 
 /**
- * The dispatcher: claims due jobs (SKIP LOCKED, in the claim's transaction with the budget check) and hands each
- * to the generator, up to `concurrency` at once. It wakes on NOTIFY from the queue, and polls as a fallback. On
- * stop it claims nothing new, aborts the attempts in hand (each then counts as a retryable failure) and waits.
+ * The dispatcher: claims due jobs in batches of its free slots (one statement each, with the budget check) and
+ * hands each to the generator, up to `concurrency` at once. A dispatch n8n acknowledged frees its slot at once and
+ * is recorded by the next claim's statement, which follows immediately (a slot is free), so a busy dispatcher
+ * commits once per batch; until then the short dispatch lease covers it. It wakes on NOTIFY from the queue, and
+ * polls as a fallback. On stop it claims nothing new, aborts the attempts in hand (each then counts as a retryable
+ * failure), records the last acknowledgements and waits.
  */
 export function generationDispatcher(options: DispatcherOptions): BackgroundWorker {
   return {
@@ -52,17 +55,27 @@ export function generationDispatcher(options: DispatcherOptions): BackgroundWork
       const abort = new AbortController();
       const inHand = new Set<Promise<void>>();
       let stopped = false;
-      let wake: () => void = () => {};
+      // A wake-up that arrives while claiming (a new job, a freed slot) means: claim again before sleeping.
+      let wakeRequested = false;
+      let endSleep: (() => void) | undefined;
+      const wake = () => {
+        wakeRequested = true;
+        endSleep?.();
+      };
 
       const subscription = await context.notifications?.subscribe(QUEUE_CHANNEL, { onNotify: () => wake(), catchUp: () => wake() });
+      let acknowledged: string[] = [];
 
       async function runAttempt(claim: ClaimedGeneration): Promise<void> {
-        const log = logger.child({ episodeId: claim.episode.id, attempt: claim.request.attempt, generator: options.generator.kind });
         try {
           const result = await options.generator.run(claim, { db, signal: abort.signal });
-          if (result === "dispatched") await acknowledgeDispatch(db, claim, options.settings);
-          log.info({ result }, result === "dispatched" ? "episode dispatched" : "episode generated");
+          if (result === "dispatched") acknowledged.push(claim.job.id);
+          logger.info(
+            { episodeId: claim.episode.id, attempt: claim.request.attempt, generator: options.generator.kind, result },
+            result === "dispatched" ? "episode dispatched" : "episode generated",
+          );
         } catch (error) {
+          const log = logger.child({ episodeId: claim.episode.id, attempt: claim.request.attempt, generator: options.generator.kind });
           const failure =
             error instanceof GenerationError
               ? { reason: error.message, retryable: error.retryable }
@@ -78,33 +91,41 @@ export function generationDispatcher(options: DispatcherOptions): BackgroundWork
 
       async function claimWhileFree(): Promise<void> {
         while (!stopped && inHand.size < options.concurrency) {
-          const claimed = await claimNextGeneration(
+          const free = options.concurrency - inHand.size;
+          const carried = acknowledged;
+          acknowledged = [];
+          const claims = await claimGenerations(
             db,
-            { owner, leaseMs: options.generator.leaseMs, generatedBy: options.generator.kind },
+            { owner, leaseMs: options.generator.leaseMs, generatedBy: options.generator.kind, limit: free, acknowledged: carried },
             options.settings,
-          );
-          if (claimed.kind === "empty") return;
-          if (claimed.kind === "deferred") continue;
-          const attempt = runAttempt(claimed.claim).finally(() => {
-            inHand.delete(attempt);
-            wake();
+          ).catch((error: unknown) => {
+            acknowledged.push(...carried);
+            throw error;
           });
-          inHand.add(attempt);
+          for (const claim of claims) {
+            const attempt = runAttempt(claim).finally(() => {
+              inHand.delete(attempt);
+              wake();
+            });
+            inHand.add(attempt);
+          }
+          if (claims.length < free) return;
         }
       }
 
       const loop = (async () => {
         while (!stopped) {
+          wakeRequested = false;
           await claimWhileFree().catch((error: unknown) => logger.error({ err: error }, "claiming generation jobs failed"));
-          if (stopped) break;
+          if (stopped || wakeRequested) continue;
           await new Promise<void>((resolve) => {
             const timer = setTimeout(resolve, options.pollIntervalMs);
-            wake = () => {
+            endSleep = () => {
               clearTimeout(timer);
               resolve();
             };
           });
-          wake = () => {};
+          endSleep = undefined;
         }
       })();
 
@@ -115,6 +136,11 @@ export function generationDispatcher(options: DispatcherOptions): BackgroundWork
           await loop;
           abort.abort();
           await Promise.allSettled([...inHand]);
+          if (acknowledged.length) {
+            await acknowledgeDispatches(db, owner, acknowledged, options.settings).catch((error: unknown) =>
+              logger.error({ err: error }, "could not record the last dispatches; their leases run out and the reaper retries them"),
+            );
+          }
           await subscription?.stop();
         },
       };

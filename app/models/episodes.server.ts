@@ -186,32 +186,8 @@ export async function requeueFailedEpisode(
   return episode;
 }
 
-/** QUEUED → GENERATING, starting attempt n + 1. Returns nothing when the episode is no longer queued. */
-export async function startGeneration(
-  sql: Queryable,
-  input: { organizationId: string; episodeId: string; generatedBy: "n8n" | "builtin" },
-  actor: EpisodeActor,
-): Promise<EpisodeRow | undefined> {
-  const [episode] = await sql<EpisodeRow[]>`
-    update episodes set
-      status = 'GENERATING',
-      generation_attempts = generation_attempts + 1,
-      generation_stage = 'research',
-      generation_percent = 0,
-      generation_message = 'Starting research',
-      generation_findings = '[]',
-      generation_sources = '[]',
-      generation_started_at = now(),
-      failure_reason = null,
-      generated_by = ${input.generatedBy},
-      version = version + 1
-    where organization_id = ${input.organizationId} and id = ${input.episodeId} and status = 'QUEUED'
-    returning *`;
-  if (!episode) return undefined;
-  await audit(sql, actor, "episode.generating", null, episode);
-  await announce(sql, episode);
-  return episode;
-}
+// QUEUED → GENERATING happens in the dispatcher's claim, one statement for a batch of jobs: `claim_generation_jobs`
+// (sql/0010), called by generation-jobs' claimDueJobs, writes the same audit row and announcement as the functions here.
 
 export interface ProgressReport {
   stage: GenerationStage;
@@ -331,14 +307,4 @@ export async function failQueuedEpisode(
   await audit(sql, actor, "episode.failed", null, episode);
   await announce(sql, episode);
   return episode;
-}
-
-/** A QUEUED episode's message, such as why it waits; announced so watchers see it. */
-export async function setQueuedMessage(sql: Queryable, organizationId: string, episodeId: string, message: string): Promise<void> {
-  const [episode] = await sql<EpisodeRow[]>`
-    update episodes set generation_message = ${message}, version = version + 1
-    where organization_id = ${organizationId} and id = ${episodeId} and status = 'QUEUED'
-      and generation_message is distinct from ${message}
-    returning *`;
-  if (episode) await announce(sql, episode);
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from "~/lib/db.server";
+import type { EpisodeRow } from "./episodes.server";
 
 /**
  * The generation queue: one row per episode in `episode_schedule_queue`. A row is `pending` until its `run_at`,
@@ -48,47 +49,113 @@ export async function enqueueJob(
   return job;
 }
 
-/** The next due pending job, locked for this transaction; other dispatchers skip it. */
-export async function lockNextDueJob(sql: Queryable): Promise<GenerationJob | undefined> {
-  const [job] = await sql<GenerationJob[]>`
-    select * from episode_schedule_queue
-    where status = 'pending' and run_at <= now()
-    order by run_at
-    limit 1
-    for update skip locked`;
-  return job;
+/** A claimed job: leased, its episode GENERATING, with what the generator's request is built from. */
+export interface ClaimedJob {
+  job: GenerationJob;
+  episode: EpisodeRow;
+  projectTitle: string | null;
+  projectBrief: string | null;
+  planningNotes: string[];
+  recentEpisodes: { title: string; summary: string | null; publishedAt: string }[];
 }
 
-/** Takes a locked pending job: one more attempt, leased to `owner` for `leaseMs`. */
-export async function leaseJob(sql: Queryable, jobId: string, owner: string, leaseMs: number): Promise<GenerationJob> {
-  const [job] = await sql<GenerationJob[]>`
-    update episode_schedule_queue set
-      status = 'processing', attempts = attempts + 1, locked_at = now(), locked_by = ${owner},
-      locked_until = now() + make_interval(secs => ${leaseMs / 1000}), dispatched_at = null
-    where id = ${jobId} and status = 'pending'
-    returning *`;
-  return job;
-}
+type ClaimRow = EpisodeRow & {
+  jobId: string;
+  jobStatus: GenerationJob["status"];
+  jobRunAt: Date;
+  jobAttempts: number;
+  jobMaxAttempts: number;
+  jobLockedAt: Date | null;
+  jobLockedBy: string | null;
+  jobLockedUntil: Date | null;
+  jobLastError: string | null;
+  projectTitle: string | null;
+  projectBrief: string | null;
+  planningNotes: string[];
+  recentEpisodes: { title: string; summary: string | null; publishedAt: string }[];
+};
 
-/** Leaves a locked pending job waiting until `runAt` without spending an attempt (a budget wait, say). */
-export async function deferJob(sql: Queryable, jobId: string, runAt: Date, reason: string): Promise<void> {
-  await sql`
-    update episode_schedule_queue set run_at = ${runAt}, last_error = ${reason}
-    where id = ${jobId} and status = 'pending'`;
+/** Dispatches n8n acknowledged since the last claim, recorded by the next one (see acknowledgeDispatches). */
+export interface Acknowledgements {
+  jobIds: string[];
+  /** How long each lease then lasts: until the generation timeout. */
+  leaseMs: number;
 }
 
 /**
- * Extends the lease while its owner still holds it (the built-in pipeline's heartbeat, or n8n's acknowledgement
- * turning the dispatch lease into the wait for the callback). False when the lease was lost.
+ * Claims up to `limit` due jobs in one statement (`claim_generation_jobs`, sql/0010), after recording `acknowledged`
+ * (so a busy dispatcher commits once per batch, not once more per dispatch): each job locked with SKIP LOCKED,
+ * asked of the budget (a refused one waits, unleased and without spending an attempt), leased to `owner` for
+ * `leaseMs`, its episode moved QUEUED → GENERATING with its audit row and announcement. Fewer than `limit` (or none)
+ * means nothing else is due.
  */
-export async function renewLease(
+export async function claimDueJobs(
   sql: Queryable,
-  input: { jobId: string; owner: string; leaseMs: number; dispatched?: boolean },
-): Promise<boolean> {
+  input: {
+    owner: string;
+    leaseMs: number;
+    limit: number;
+    generatedBy: "n8n" | "builtin";
+    estimateGbpMicros: number;
+    acknowledged?: Acknowledgements;
+  },
+): Promise<ClaimedJob[]> {
+  const acknowledged = input.acknowledged ?? { jobIds: [], leaseMs: 0 };
+  const rows = await sql<ClaimRow[]>`
+    select (c.episode).*,
+      (c.job).id as job_id, (c.job).status as job_status, (c.job).run_at as job_run_at, (c.job).attempts as job_attempts,
+      (c.job).max_attempts as job_max_attempts, (c.job).locked_at as job_locked_at, (c.job).locked_by as job_locked_by,
+      (c.job).locked_until as job_locked_until, (c.job).last_error as job_last_error,
+      c.project_title, c.project_brief, c.planning_notes, c.recent_episodes
+    from claim_generation_jobs(
+      ${input.owner}, ${Math.round(input.leaseMs)}, ${input.limit}, ${input.generatedBy}, ${input.estimateGbpMicros},
+      ${acknowledged.jobIds}::uuid[], ${Math.round(acknowledged.leaseMs)}
+    ) c`;
+  return rows.map(
+    ({
+      jobId, jobStatus, jobRunAt, jobAttempts, jobMaxAttempts, jobLockedAt, jobLockedBy, jobLockedUntil, jobLastError,
+      projectTitle, projectBrief, planningNotes, recentEpisodes, ...episode
+    }) => ({
+      job: {
+        id: jobId,
+        organizationId: episode.organizationId,
+        episodeId: episode.id,
+        status: jobStatus,
+        runAt: jobRunAt,
+        attempts: jobAttempts,
+        maxAttempts: jobMaxAttempts,
+        lockedAt: jobLockedAt,
+        lockedBy: jobLockedBy,
+        lockedUntil: jobLockedUntil,
+        dispatchedAt: null,
+        lastError: jobLastError,
+      },
+      episode,
+      projectTitle,
+      projectBrief,
+      planningNotes,
+      recentEpisodes: recentEpisodes.map((recent) => ({ ...recent, publishedAt: new Date(recent.publishedAt).toISOString() })),
+    }),
+  );
+}
+
+/**
+ * n8n has these jobs: each lease now lasts `leaseMs` (until the generation timeout), waiting for the final
+ * callback. For acknowledgements no claim is about to carry; a job whose lease `owner` lost is left alone.
+ */
+export async function acknowledgeDispatches(sql: Queryable, input: { owner: string } & Acknowledgements): Promise<number> {
+  if (!input.jobIds.length) return 0;
   const rows = await sql`
     update episode_schedule_queue set
-      locked_until = now() + make_interval(secs => ${input.leaseMs / 1000}),
-      dispatched_at = case when ${input.dispatched ?? false} then now() else dispatched_at end
+      locked_until = now() + make_interval(secs => ${input.leaseMs / 1000}), dispatched_at = now()
+    where id = any(${input.jobIds}::uuid[]) and status = 'processing' and locked_by = ${input.owner}`;
+  return rows.count;
+}
+
+/** Extends the lease while its owner still holds it (the built-in pipeline's heartbeat). False when it was lost. */
+export async function renewLease(sql: Queryable, input: { jobId: string; owner: string; leaseMs: number }): Promise<boolean> {
+  const rows = await sql`
+    update episode_schedule_queue set locked_until = now() + make_interval(secs => ${input.leaseMs / 1000})
     where id = ${input.jobId} and status = 'processing' and locked_by = ${input.owner}`;
   return rows.count === 1;
 }

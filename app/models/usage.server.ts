@@ -60,16 +60,3 @@ export async function recordModelCalls(
   }
   return { recorded: totals.recorded, costGbpMicros: totals.costGbpMicros };
 }
-
-export type BudgetDecision = { ok: true } | { ok: false; reason: string; resumeAt: Date };
-
-/**
- * Whether the organization may start a generation costing at most `estimateGbpMicros`, asked in the claim's
- * transaction. The daily budget (the cost issue) makes this an atomic reservation; until then it allows.
- */
-export async function reserveGenerationBudget(
-  _sql: Queryable,
-  _input: { organizationId: string; episodeId: string; estimateGbpMicros: number },
-): Promise<BudgetDecision> {
-  return { ok: true };
-}
