@@ -1,6 +1,7 @@
 // Callback→SSE delivery: the built app (its realtime hub, one LISTEN per process) with N signed-in event streams
 // open from client processes; progress is recorded in a transaction (→ NOTIFY at commit) and every client's
-// arrival time is compared with the commit. Memory per client is the app's RSS growth divided by N.
+// arrival time is compared with the commit. Memory per client is the app's RSS growth divided by N, each RSS read
+// after a full garbage collection.
 import { fork, type ChildProcess } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -34,7 +35,10 @@ const CLIENTS_PER_PROCESS = 2_500;
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The app's resident memory after a full garbage collection (see collect-garbage-on-signal.cjs). */
 async function rssBytes(pid: number): Promise<number> {
+  process.kill(pid, "SIGUSR2");
+  await sleep(1_000);
   const status = await fs.readFile(`/proc/${pid}/status`, "utf8");
   return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)![1]) * 1024;
 }
@@ -84,7 +88,10 @@ async function measure(pg: BenchPostgres, clients: number, events: number, episo
   const db = createDb(url, { max: 8 });
   const episodes = Math.min(clients, episodeCount);
   const { cookie, organizationId, episodeIds } = await seed(db, episodes);
-  const app = await startAppProcess({ env: { LOG_LEVEL: "warn", DATABASE_URL: url, APP_ROLE: "web" } });
+  const app = await startAppProcess({
+    env: { LOG_LEVEL: "warn", DATABASE_URL: url, APP_ROLE: "web" },
+    command: [process.execPath, "--expose-gc", "--require", path.resolve("bench/collect-garbage-on-signal.cjs"), path.resolve("build/server.js")],
+  });
   const children: ChildProcess[] = [];
   try {
     const port = Number(new URL(app.baseUrl).port);

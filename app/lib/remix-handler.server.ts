@@ -2,6 +2,7 @@
 import { createRemixRequest, sendRemixResponse } from "@remix-run/express/dist/server.js";
 import { createRequestHandler, type ServerBuild } from "@remix-run/node";
 import type express from "express";
+import { attachEventStream } from "./event-stream.server";
 import { canonicalPath, clientAddress, isApiPath } from "./request-guards.server";
 
 interface RouteMethods {
@@ -70,7 +71,7 @@ function finishResponse(req: express.Request, response: Response, routes: RouteM
 /**
  * The Remix request handler as express calls it: @remix-run/express's request and response conversion, with
  * the load context every route reads (request id, CSP nonce, a validated client address) and the defaults of
- * `finishResponse`.
+ * `finishResponse`. An event stream skips the conversion and is written straight to the socket.
  */
 export function createRemixHandler(build: ServerBuild, mode: string): express.RequestHandler {
   const handle = createRequestHandler(build, mode);
@@ -82,7 +83,9 @@ export function createRemixHandler(build: ServerBuild, mode: string): express.Re
         cspNonce: res.locals.cspNonce as string,
         clientIp: clientAddress(req),
       });
-      await sendRemixResponse(res, finishResponse(req, response, routes));
+      const finished = finishResponse(req, response, routes);
+      if (attachEventStream(res, finished.status, finished.headers, finished.body)) return;
+      await sendRemixResponse(res, finished);
     } catch (error) {
       next(error);
     }

@@ -10,8 +10,10 @@ export interface EpisodeUpdate {
   version: number;
   final: boolean;
   state: EpisodeLiveState;
-  /** The state as JSON on one line: serialized once per change and sent as is to every subscriber. */
+  /** The state as JSON on one line. */
   data: string;
+  /** The whole server-sent event (`id:` and `data:`), encoded once per change and written as is to every stream. */
+  frame: Buffer;
 }
 
 export interface EpisodeSubscriber {
@@ -243,7 +245,8 @@ export class EpisodeHub {
     }
     if (entry.latest && row.version <= entry.latest.version) return;
     const state = episodeLiveState(row);
-    const update: EpisodeUpdate = { version: row.version, final: state.final, state, data: JSON.stringify(state) };
+    const data = JSON.stringify(state);
+    const update: EpisodeUpdate = { version: row.version, final: state.final, state, data, frame: Buffer.from(`id: ${row.version}\ndata: ${data}\n\n`) };
     entry.latest = update;
     for (const subscriber of [...entry.subscribers]) {
       try {
@@ -293,10 +296,4 @@ export function startEpisodeHub(options: EpisodeHubOptions): EpisodeHub {
 export async function stopEpisodeHub(): Promise<void> {
   const hub = registry.__manyFuturesEpisodeHub;
   await hub?.stop();
-}
-
-/** For the bench: subscribers and reads of the process's hub, with the process's memory. */
-export function realtimeStats(): EpisodeHubStats & { memory: NodeJS.MemoryUsage } {
-  const stats = registry.__manyFuturesEpisodeHub?.stats() ?? { mode: "idle", episodes: 0, subscribers: 0, reads: 0, deliveries: 0 };
-  return { ...stats, memory: process.memoryUsage() };
 }

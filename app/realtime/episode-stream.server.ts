@@ -1,3 +1,4 @@
+import { EventStreamBody } from "~/lib/event-stream.server";
 import type { EpisodeHub, EpisodeSubscriber, EpisodeUpdate } from "./episode-hub.server";
 
 /** How long a browser waits before reconnecting: sent once at the start of every stream. */
@@ -5,7 +6,8 @@ export const RECONNECT_MS = 3_000;
 
 export type EpisodeStreamResult = { ok: true; response: Response } | { ok: false; reason: "not_found" | "stopped" };
 
-const encoder = new TextEncoder();
+const RETRY_FRAME = Buffer.from(`retry: ${RECONNECT_MS}\n\n`);
+const HEARTBEAT_FRAME = Buffer.from(": heartbeat\n\n");
 
 function lastEventId(request: Request): number | undefined {
   const value = request.headers.get("Last-Event-ID");
@@ -26,61 +28,32 @@ export async function openEpisodeStream(
 ): Promise<EpisodeStreamResult> {
   const resumeAfter = lastEventId(request);
   let sentVersion = resumeAfter ?? -1;
-  let closed = false;
   let unsubscribe = () => {};
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    cancel() {
-      close();
-    },
-  });
-
-  function send(text: string) {
-    if (closed) return;
-    try {
-      controller.enqueue(encoder.encode(text));
-    } catch {
-      close();
-    }
-  }
-  function close() {
-    if (closed) return;
-    closed = true;
-    request.signal.removeEventListener("abort", close);
-    unsubscribe();
-    try {
-      controller.close();
-    } catch {
-      // Already cancelled by the client.
-    }
-  }
+  // Ends once, from either side; the HTTP layer usually writes it straight to the socket (lib/event-stream).
+  const body = new EventStreamBody(request.signal, () => unsubscribe());
+  const close = () => body.end();
   const subscriber: EpisodeSubscriber = {
     deliver(update: EpisodeUpdate) {
       if (update.version <= sentVersion) return;
       sentVersion = update.version;
-      send(`id: ${update.version}\ndata: ${update.data}\n\n`);
+      body.write(update.frame);
       if (update.final) close();
     },
     heartbeat() {
-      send(": heartbeat\n\n");
+      body.write(HEARTBEAT_FRAME);
     },
     close,
   };
 
-  send(`retry: ${RECONNECT_MS}\n\n`);
+  body.write(RETRY_FRAME);
   const subscribed = await hub.subscribe(organizationId, episodeId, subscriber);
   if (!subscribed.ok) {
     close();
     return subscribed;
   }
   unsubscribe = subscribed.unsubscribe;
-  // The final state may have arrived while subscribing, closing the stream before it could unsubscribe.
-  if (closed) unsubscribe();
-  else if (request.signal.aborted) close();
-  else request.signal.addEventListener("abort", close, { once: true });
+  // The final state, or the client leaving, may have ended the stream while subscribing, before it could unsubscribe.
+  if (body.isEnded) unsubscribe();
 
   const { current } = subscribed;
   if (current.final && resumeAfter !== undefined && resumeAfter >= current.version) {
@@ -90,7 +63,7 @@ export async function openEpisodeStream(
   subscriber.deliver(current);
   return {
     ok: true,
-    response: new Response(stream, {
+    response: new Response(body, {
       headers: {
         "Content-Type": "text/event-stream; charset=utf-8",
         "Cache-Control": "no-store",
