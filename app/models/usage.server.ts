@@ -18,15 +18,16 @@ export function gbpToMicros(gbp: number): number {
 }
 
 /**
- * Writes the ledger rows for an episode's model calls and adds the newly recorded ones to the day's roll-up.
+ * Writes the ledger rows for an episode's model calls and adds the newly recorded ones to the roll-up of
+ * `usageDate` (the organization's day the attempt's reservation was made: see budget.server's budgetDayFor).
  * Idempotent per call id: a call reported twice is counted once. Call it inside the publishing transaction.
  */
 export async function recordModelCalls(
   sql: Queryable,
-  input: { organizationId: string; episodeId: string | null; calls: ModelCall[] },
+  input: { organizationId: string; episodeId: string | null; usageDate: string; calls: ModelCall[] },
 ): Promise<{ recorded: number; costGbpMicros: number }> {
   if (!input.calls.length) return { recorded: 0, costGbpMicros: 0 };
-  const [{ usageDate }] = await sql<{ usageDate: string }[]>`select (now() at time zone 'UTC')::date::text as usage_date`;
+  const { usageDate } = input;
   const rows = input.calls.map((call) => ({
     organization_id: input.organizationId,
     episode_id: input.episodeId,
