@@ -32,7 +32,7 @@ export function UsageChart({ days, limitGbpMicros, limitLabel }: { days: ChartDa
       aria-labelledby="usage-chart-title usage-chart-desc"
       data-testid="usage-chart"
     >
-      <title id="usage-chart-title">Spend per day, last {days.length} days</title>
+      <title id="usage-chart-title">{`Spend per day, last ${days.length} days`}</title>
       <desc id="usage-chart-desc">{description}</desc>
       <line x1={PAD.left} x2={WIDTH - PAD.right} y1={y(0)} y2={y(0)} className="usage-chart__axis" />
       {days.map((day, i) => {
@@ -46,15 +46,13 @@ export function UsageChart({ days, limitGbpMicros, limitLabel }: { days: ChartDa
             height={Math.max(0, y(0) - barTop)}
             className={day.costGbpMicros > limitGbpMicros ? "usage-chart__bar usage-chart__bar--over" : "usage-chart__bar"}
           >
-            <title>
-              {day.usageDate}: {day.costLabel}
-            </title>
+            <title>{`${day.usageDate}: ${day.costLabel}`}</title>
           </rect>
         );
       })}
       <line x1={PAD.left} x2={WIDTH - PAD.right} y1={limitY} y2={limitY} className="usage-chart__limit" data-testid="usage-chart-limit" />
       <text x={WIDTH - PAD.right} y={limitY - 4} textAnchor="end" className="usage-chart__label">
-        Limit {limitLabel}
+        {`Limit ${limitLabel}`}
       </text>
       {days.length ? (
         <>

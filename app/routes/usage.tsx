@@ -172,7 +172,7 @@ export default function UsagePage() {
           <section aria-labelledby="ledger-title">
             <h2 id="ledger-title">Ledger</h2>
             <p>
-              Every model call, newest first ({details.ledger.total} in all).{" "}
+              {`Every model call, newest first (${details.ledger.total} in all).`}{" "}
               <a href="/usage.csv" download>
                 Download the ledger as CSV
               </a>
@@ -214,9 +214,7 @@ export default function UsagePage() {
             {details.ledger.pageCount > 1 ? (
               <nav aria-label="Ledger pages" className="pagination">
                 {details.ledger.page > 1 ? <Link to={`/usage?page=${details.ledger.page - 1}`}>Newer calls</Link> : null}{" "}
-                <span>
-                  Page {details.ledger.page} of {details.ledger.pageCount}
-                </span>{" "}
+                <span>{`Page ${details.ledger.page} of ${details.ledger.pageCount}`}</span>{" "}
                 {details.ledger.page < details.ledger.pageCount ? (
                   <Link to={`/usage?page=${details.ledger.page + 1}`}>Older calls</Link>
                 ) : null}
