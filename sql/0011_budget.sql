@@ -221,7 +221,9 @@ as $$
 $$;
 
 -- Completion: the attempt's reservation leaves the day's reserved sum (its cost was added with the ledger rows).
--- A cost above the reservation is an overshoot: recorded on the day, and the day dispatches nothing more.
+-- A cost above the reservation is an overshoot: recorded on the day, and the day dispatches nothing more. A
+-- reservation of zero is work the app could not price (no model price configured): its cost counts as spend, and
+-- the limit still holds once spend reaches it, but there was no estimate to overshoot.
 create function settle_generation_budget(
   p_organization_id uuid,
   p_episode_id uuid,
@@ -241,7 +243,7 @@ begin
   if not found then
     return;
   end if;
-  overshoot_gbp_micros := greatest(p_cost_gbp_micros - reserved_gbp_micros, 0);
+  overshoot_gbp_micros := case when reserved_gbp_micros > 0 then greatest(p_cost_gbp_micros - reserved_gbp_micros, 0) else 0 end;
   update token_usage_daily d set
     reserved_gbp_micros = d.reserved_gbp_micros - settle_generation_budget.reserved_gbp_micros,
     overshoot_gbp_micros = d.overshoot_gbp_micros + settle_generation_budget.overshoot_gbp_micros,
