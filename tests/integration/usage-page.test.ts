@@ -213,7 +213,7 @@ describe("an organization at its limit, through the real dispatcher", () => {
       settings,
       concurrency: 2,
       pollIntervalMs: 50,
-    }).start({ db: database.db, directUrl: database.url, logger });
+    }).start({ db: database.db, directUrl: null, logger });
     dispatchers.push(dispatcher);
 
     const waiting = await waitFor(
