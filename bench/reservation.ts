@@ -58,12 +58,12 @@ export async function reservationThroughput(server: BenchPostgres, attempts: num
         select granted from reserve_generation_budget(${org.id}, ${episodes[i].id}, 1, ${estimate})`;
       if (answer.granted) granted++;
     });
-    const [day] = await setup<{ usageDate: string; cost: string; reserved: string }[]>`
-      select usage_date::text, cost_gbp_micros as cost, reserved_gbp_micros as reserved from token_usage_daily where organization_id = ${org.id}`;
+    const [day] = await setup<{ day: string; cost: string; reserved: string }[]>`
+      select usage_date::text as day, cost_gbp_micros as cost, reserved_gbp_micros as reserved from token_usage_daily where organization_id = ${org.id}`;
     const overrun = Math.max(0, Number(day.cost) + Number(day.reserved) - limit);
 
     const plainSeconds = await timed(connections, attempts, (sql) =>
-      sql`update token_usage_daily set reserved_gbp_micros = reserved_gbp_micros + 1 where organization_id = ${org.id} and usage_date = ${day.usageDate}::date`,
+      sql`update token_usage_daily set reserved_gbp_micros = reserved_gbp_micros + 1 where organization_id = ${org.id} and usage_date = ${day.day}::date`,
     );
     const reservationsPerSecond = Math.round(attempts / reservationSeconds);
     const plainUpdatesPerSecond = Math.round(attempts / plainSeconds);
