@@ -327,10 +327,11 @@ export async function bookGenerationSpend(
   input: { organizationId: string; episodeId: string; attempt: number; calls: ModelCall[] },
   options: { settle: boolean },
 ): Promise<BookedSpend> {
+  const { organizationId, episodeId, attempt } = input;
   const usageDate = await budgetDayFor(sql, input);
-  const recorded = await recordModelCalls(sql, { organizationId: input.organizationId, episodeId: input.episodeId, usageDate, calls: input.calls });
+  const recorded = await recordModelCalls(sql, { organizationId, episodeId, usageDate, calls: input.calls });
   const settlement = options.settle
-    ? await settleReservation(sql, { organizationId: input.organizationId, episodeId: input.episodeId, attempt: input.attempt, costGbpMicros: recorded.costGbpMicros })
+    ? await settleReservation(sql, { organizationId, episodeId, attempt, costGbpMicros: recorded.costGbpMicros })
     : null;
   if (settlement && settlement.overshootGbpMicros > 0) {
     await trackEvent(sql, {

@@ -6,9 +6,11 @@ import { getDb } from "~/lib/db.server";
 import { badRequest, jsonResponse, onlyGet } from "~/lib/http.server";
 import { parseWith } from "~/lib/validation";
 
-const query = z.strictObject({
-  page: z.coerce.number({ error: "page is a whole number from 1." }).int("page is a whole number from 1.").min(1, "page is a whole number from 1.").max(1_000_000).default(1),
-}, { error: "The only query parameter is page." });
+const PAGE_MESSAGE = "page is a whole number from 1.";
+const query = z.strictObject(
+  { page: z.coerce.number({ error: PAGE_MESSAGE }).int(PAGE_MESSAGE).min(1, PAGE_MESSAGE).max(1_000_000, PAGE_MESSAGE).default(1) },
+  { error: "The only query parameter is page." },
+);
 
 /** GET /api/usage: today's budget, the last 30 days, and for owners and admins the breakdowns and a ledger page. */
 export async function loader({ request, context }: LoaderFunctionArgs) {
