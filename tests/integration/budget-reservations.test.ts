@@ -8,7 +8,9 @@ import {
   type ClaimedGeneration,
   type GenerationSettings,
 } from "../../app/generation/lifecycle.server";
+import { createDb } from "../../app/lib/db.server";
 import { getEpisode } from "../../app/models/episodes.server";
+import { claimDueJobs } from "../../app/models/generation-jobs.server";
 import { BUDGET_REFUSAL_REASON, releaseReservation } from "../../app/models/budget.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 import { insertOwner, insertProject, queueEpisode, testSettings, type Owner } from "../support/episodes";
@@ -131,6 +133,36 @@ describe("the daily budget's reservations", () => {
     const [events] = await database.db<{ count: number }[]>`
       select count(*)::int as count from user_events where organization_id = ${owner.organizationId} and event_type = 'daily_limit_exceeded'`;
     expect(events.count).toBe(1);
+  });
+
+  it("8 dispatchers claiming at once through claim_generation_jobs start exactly what the limit allows", async () => {
+    const estimate = 1_000_000;
+    await setBudget(25 * estimate);
+    const projects = await Promise.all(Array.from({ length: 60 }, (_, i) => insertProject(database.db, owner, `Project ${i}`)));
+    for (const projectId of projects) await queueEpisode(database.db, owner, projectId);
+    const dispatchers = Array.from({ length: 8 }, () => createDb(database.url, { max: 1 }));
+    try {
+      const claimed = await Promise.all(
+        dispatchers.map(async (db, n) => {
+          let count = 0;
+          for (;;) {
+            const batch = await claimDueJobs(db, { owner: `d${n}`, leaseMs: 60_000, limit: 3, generatedBy: "n8n", estimateGbpMicros: estimate });
+            count += batch.length;
+            if (batch.length < 3) return count;
+          }
+        }),
+      );
+      expect(claimed.reduce((a, b) => a + b, 0)).toBe(25);
+    } finally {
+      await Promise.all(dispatchers.map((db) => db.end({ timeout: 5 })));
+    }
+    const [statuses] = await database.db<{ generating: number; waiting: number }[]>`
+      select count(*) filter (where status = 'GENERATING')::int as generating,
+        count(*) filter (where status = 'QUEUED' and generation_message = ${BUDGET_REFUSAL_REASON})::int as waiting
+      from episodes where organization_id = ${owner.organizationId}`;
+    expect(statuses).toEqual({ generating: 25, waiting: 35 });
+    const day = await today();
+    expect(day.reservedGbpMicros + day.costGbpMicros).toBe(25 * estimate);
   });
 
   it("reservations, settlements and releases racing on 8 connections keep spent + reserved within the limit", async () => {
