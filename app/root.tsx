@@ -86,6 +86,7 @@ function SiteNav() {
   return (
     <nav className="site-nav" aria-label="Main">
       {viewer.organizationName ? <Link to="/projects">Projects</Link> : null}
+      {viewer.organizationName ? <Link to="/usage">Usage</Link> : null}
       {viewer.organizationName ? <Link to="/organization">{viewer.organizationName}</Link> : null}
       {viewer.canSwitch ? <Link to="/organizations">Switch organization</Link> : null}
       <Form method="post" action="/signout">

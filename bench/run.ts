@@ -1,6 +1,6 @@
 // `npm run bench`: on one fresh PostgreSQL, measures the built app's HTTP latency and throughput, the generation
-// queue against graphile-worker (throughput and enqueue→dispatch latency) and callback→SSE delivery.
-// BENCH_ONLY=http,queue,latency,sse runs some sections only. Prints a table and writes
+// queue against graphile-worker (throughput and enqueue→dispatch latency), callback→SSE delivery and the budget's
+// reservations against plain UPDATEs. BENCH_ONLY=http,queue,latency,sse,reservation runs some sections only. Prints a table and writes
 // bench/results/<timestamp>.json (and latest.json).
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -11,10 +11,11 @@ import { startAppProcess } from "../tests/support/app-process";
 import { databaseUrl, startTestPostgres } from "../tests/support/postgres-server";
 import { runLoad, type LoadResult } from "./load";
 import { queueLatency, queueThroughput, type LatencyResult, type ThroughputResult } from "./queue";
+import { reservationThroughput } from "./reservation";
 import { seedListViews } from "./seed";
 import { sseDelivery, type SseResult } from "./sse";
 
-const SECTIONS = ["http", "queue", "latency", "sse"] as const;
+const SECTIONS = ["http", "queue", "latency", "sse", "reservation"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const unknownSections = only.filter((s) => !SECTIONS.includes(s as Section));
@@ -33,6 +34,7 @@ const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
 const SSE_CLIENTS = (process.env.BENCH_SSE_CLIENTS ?? "1000,10000").split(",").map(Number);
 const SSE_EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 5);
 const SSE_EPISODES = Number(process.env.BENCH_SSE_EPISODES ?? 10);
+const RESERVATION_ATTEMPTS = Number(process.env.BENCH_RESERVATIONS ?? 20_000);
 /** The list views' target: p95 at or under this many milliseconds. */
 const LIST_VIEW_P95_TARGET_MS = 15;
 /** Issue 8's targets and the anchors they are read against (../shared/notes/stack-facts.md, "Queue anchors"). */
@@ -168,6 +170,7 @@ const report: Record<string, unknown> = {
     sseClients: SSE_CLIENTS,
     sseEvents: SSE_EVENTS,
     sseEpisodes: SSE_EPISODES,
+    reservationAttempts: RESERVATION_ATTEMPTS,
   },
 };
 try {
@@ -250,6 +253,23 @@ try {
         "memory pass/fail": passFail(r.meetsMemoryTarget),
       })),
     );
+  });
+  if (runs("reservation")) await section("reservation", async () => {
+    const result = await reservationThroughput(server, RESERVATION_ATTEMPTS, 8);
+    report.reservation = result;
+    console.log("Budget reservations (reserve_generation_budget, one transaction each) vs plain single-row UPDATE of the same day row, 8 connections");
+    console.table([
+      {
+        connections: result.connections,
+        attempts: result.attempts,
+        granted: result.granted,
+        "reservations/s": result.reservationsPerSecond,
+        "plain UPDATE/s": result.plainUpdatesPerSecond,
+        "reservations/plain": result.ratio,
+        "overrun (µ£)": result.overrunGbpMicros,
+        "pass/fail": passFail(result.overrunGbpMicros === 0),
+      },
+    ]);
   });
   (report.machine as Record<string, unknown>).loadAverageAtEnd = loadAverage();
   console.log(`load average: ${loadAtStart.join(" ")} at start, ${loadAverage().join(" ")} at end (${os.cpus().length} cores)`);

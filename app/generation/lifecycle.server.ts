@@ -30,8 +30,11 @@ import {
   type GenerationJob,
 } from "~/models/generation-jobs.server";
 import { advanceSchedule, cadenceOf, ensureNextDraft, getProject, lockNextDueProject, lockProject } from "~/models/projects.server";
-import { gbpToMicros, recordModelCalls } from "~/models/usage.server";
+import { raiseBudgetAlerts, type BudgetAlert } from "~/models/budget-alerts.server";
+import { budgetDayFor, releaseReservation, settleReservation, type Settlement } from "~/models/budget.server";
+import { gbpToMicros, recordModelCalls, type ModelCall } from "~/models/usage.server";
 import type { CompletedMessage, FailedMessage, GenerationRequest, ProgressMessage } from "./contract";
+import { estimateGenerationCostGbpMicros } from "./cost.server";
 
 /**
  * The episode lifecycle as the product runs it: the scheduler and "Generate now" queue episodes, dispatchers
@@ -47,7 +50,7 @@ export interface GenerationSettings {
   dispatchTimeoutMs: number;
   retryBaseMs: number;
   callbackUrl: string;
-  /** The most one generation may cost (the cost issue estimates it from model prices and token limits). */
+  /** The most one generation may cost: reserved from the daily budget at dispatch, and sent to n8n as maxCostGBP. */
   maxCostGbpMicros: number;
 }
 
@@ -58,7 +61,7 @@ export function generationSettings(config: Config = getConfig()): GenerationSett
     dispatchTimeoutMs: config.GENERATION_DISPATCH_TIMEOUT_MS,
     retryBaseMs: config.GENERATION_RETRY_BASE_MS,
     callbackUrl: absoluteUrl("/api/episodes/callback", config),
-    maxCostGbpMicros: gbpToMicros(1),
+    maxCostGbpMicros: estimateGenerationCostGbpMicros(config),
   };
 }
 
@@ -266,6 +269,8 @@ async function endAttemptWithJob(
   const episode = await endAttempt(sql, { ...input, outcome }, actor);
   if (!episode) return "stale";
   const runAt = new Date(Date.now() + retryDelayMs(job?.attempts ?? 1, settings.retryBaseMs));
+  // What this attempt held goes back now; a retry reserves afresh for its own attempt when it is claimed.
+  await releaseReservation(sql, { organizationId: input.organizationId, episodeId: input.episodeId, attempt: input.attempt });
   await releaseJob(sql, { organizationId: input.organizationId, episodeId: input.episodeId, outcome, error: input.reason, runAt });
   if (outcome === "failed") {
     await trackEvent(sql, {
@@ -299,6 +304,61 @@ export async function dispatchFailed(
       settings,
     ),
   );
+}
+
+// ——— Spend ———
+
+export interface BookedSpend {
+  usageDate: string;
+  costGbpMicros: number;
+  settlement: Settlement | null;
+  /** Thresholds of the daily limit crossed for the first time by this spend. */
+  alerts: BudgetAlert[];
+}
+
+/**
+ * An attempt's model calls as spend, inside the caller's transaction: ledger rows and the roll-up on the day its
+ * reservation was made; with `settle`, the reservation turned into that spend (an overshoot recorded, stopping
+ * the day's dispatch); then the 80 % and 100 % alerts it crossed. Without `settle` (a failed attempt's calls) the
+ * reservation is left for the release that follows.
+ */
+export async function bookGenerationSpend(
+  sql: Queryable,
+  input: { organizationId: string; episodeId: string; attempt: number; calls: ModelCall[] },
+  options: { settle: boolean },
+): Promise<BookedSpend> {
+  const { organizationId, episodeId, attempt } = input;
+  const usageDate = await budgetDayFor(sql, input);
+  const recorded = await recordModelCalls(sql, { organizationId, episodeId, usageDate, calls: input.calls });
+  const settlement = options.settle
+    ? await settleReservation(sql, { organizationId, episodeId, attempt, costGbpMicros: recorded.costGbpMicros })
+    : null;
+  if (settlement && settlement.overshootGbpMicros > 0) {
+    await trackEvent(sql, {
+      organizationId: input.organizationId,
+      userId: null,
+      type: "budget_overshoot",
+      data: {
+        episodeId: input.episodeId,
+        attempt: input.attempt,
+        usageDate,
+        reservedGbpMicros: settlement.reservedGbpMicros,
+        costGbpMicros: recorded.costGbpMicros,
+        overshootGbpMicros: settlement.overshootGbpMicros,
+      },
+    });
+  }
+  const alerts = recorded.recorded ? await raiseBudgetAlerts(sql, { organizationId: input.organizationId, usageDate }) : [];
+  // The one place budget alerts are raised: the email issue enqueues each alert's email here, in this transaction.
+  for (const alert of alerts) {
+    await trackEvent(sql, {
+      organizationId: input.organizationId,
+      userId: null,
+      type: "budget_alert",
+      data: { usageDate, thresholdPercent: alert.thresholdPercent, costGbpMicros: alert.costGbpMicros, limitGbpMicros: alert.limitGbpMicros },
+    });
+  }
+  return { usageDate, costGbpMicros: recorded.costGbpMicros, settlement, alerts };
 }
 
 // ——— Reports from the generator ———
@@ -339,18 +399,23 @@ export async function publishGeneration(
     if (current.status === "PUBLISHED") return { ok: true, result: "already_published" };
     return { ok: false, reason: "stale_attempt" };
   }
-  await recordModelCalls(sql, {
-    organizationId: episode.organizationId,
-    episodeId: episode.id,
-    calls: message.tokenUsage.map((call) => ({
-      callId: call.callId,
-      agent: call.agent,
-      model: call.model,
-      promptTokens: call.promptTokens,
-      completionTokens: call.completionTokens,
-      costGbpMicros: gbpToMicros(call.costGBP),
-    })),
-  });
+  await bookGenerationSpend(
+    sql,
+    {
+      organizationId: episode.organizationId,
+      episodeId: episode.id,
+      attempt: message.attempt,
+      calls: message.tokenUsage.map((call) => ({
+        callId: call.callId,
+        agent: call.agent,
+        model: call.model,
+        promptTokens: call.promptTokens,
+        completionTokens: call.completionTokens,
+        costGbpMicros: gbpToMicros(call.costGBP),
+      })),
+    },
+    { settle: true },
+  );
   await completeJob(sql, episode.organizationId, episode.id);
   const project = await getProject(sql, episode.organizationId, episode.projectId);
   if (project) await ensureNextDraft(sql, project);
@@ -401,6 +466,10 @@ export async function reapExpiredLeases(db: Db, settings: GenerationSettings, li
     const jobs = await lockExpiredLeases(sql, limit);
     for (const job of jobs) {
       const episode = await getEpisode(sql, job.organizationId, job.episodeId);
+      // An attempt that is not running any more holds nothing (a GENERATING one is released as its attempt ends).
+      if (episode?.status !== "GENERATING") {
+        await releaseReservation(sql, { organizationId: job.organizationId, episodeId: job.episodeId, attempt: null });
+      }
       if (episode?.status === "GENERATING") {
         const minutes = Math.round(settings.timeoutMs / 60_000);
         const reason = job.dispatchedAt

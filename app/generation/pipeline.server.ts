@@ -3,15 +3,13 @@ import type { Config } from "~/lib/config.server";
 import type { Db } from "~/lib/db.server";
 import { getLogger, type Logger } from "~/lib/logger.server";
 import type { EpisodeActor } from "~/models/episodes.server";
-import { recordModelCalls } from "~/models/usage.server";
 import type { CompletedMessage, GenerationRequest } from "./contract";
 import { GenerationError, type Generator } from "./generator.server";
-import { applyProgress, heartbeat, publishGeneration, type ClaimedGeneration } from "./lifecycle.server";
+import { applyProgress, bookGenerationSpend, heartbeat, publishGeneration, type ClaimedGeneration } from "./lifecycle.server";
 import {
   createLlmClient,
   LlmError,
   llmSettings,
-  priceFor,
   type ChatResult,
   type LlmClient,
   type LlmClientOptions,
@@ -19,7 +17,6 @@ import {
   type LlmSettings,
 } from "./llm.server";
 import {
-  maxPromptChars,
   parseDraft,
   parseResearch,
   parseReview,
@@ -73,42 +70,7 @@ export function composeOfflineEpisode(request: GenerationRequest): EpisodeConten
   };
 }
 
-// ——— Cost ceiling ———
-
-/** Characters per token assumed for our own prompt text: English runs near four, so three leaves headroom. */
-const CHARS_PER_TOKEN = 3;
-
-/** The calls one episode can make at most, each with the most tokens it can read and write. */
-export function episodeCallLimits(settings: LlmSettings): { agent: Agent; promptTokens: number; completionTokens: number }[] {
-  const { research, writing, review } = settings.maxTokens;
-  const ours = (stage: Parameters<typeof maxPromptChars>[0]) => Math.ceil(maxPromptChars(stage) / CHARS_PER_TOKEN);
-  // Model output fed back into a later prompt (research, a draft, review notes) is bounded by its stage's max tokens.
-  const reviewCall = { agent: "qa" as const, promptTokens: ours("review") + research + writing, completionTokens: review };
-  return [
-    { agent: "research", promptTokens: ours("research"), completionTokens: research },
-    { agent: "writer", promptTokens: ours("writer") + research, completionTokens: writing },
-    reviewCall,
-    { agent: "writer", promptTokens: ours("revision") + research + writing + review, completionTokens: writing },
-    reviewCall,
-  ];
-}
-
-/**
- * The most one built-in episode can cost, in integer micro-GBP: the configured model's prices times the most
- * tokens of every call it may make (research, writing, review, and a revision's writing and review). Zero with no
- * model configured (offline previews are free) or for a model LLM_PRICES does not list.
- */
-export function estimateMaxCostGbpMicros(config: Partial<LlmConfig>): number {
-  const settings = llmSettings(config);
-  if (!settings) return 0;
-  const price = priceFor(settings.prices, settings.model);
-  if (!price) return 0;
-  const total = episodeCallLimits(settings).reduce(
-    (sum, call) => sum + call.promptTokens * price.prompt + call.completionTokens * price.completion,
-    0,
-  );
-  return Math.ceil(total);
-}
+export { episodeCallLimits, estimateMaxCostGbpMicros } from "./cost.server";
 
 // ——— The review's own checks ———
 
@@ -342,18 +304,23 @@ async function runResearched(run: {
     if (!published && calls.length) {
       await db
         .begin((sql) =>
-          recordModelCalls(sql, {
-            organizationId,
-            episodeId,
-            calls: calls.map((call) => ({
-              callId: call.callId,
-              agent: call.agent,
-              model: call.model,
-              promptTokens: call.promptTokens,
-              completionTokens: call.completionTokens,
-              costGbpMicros: call.costGbpMicros,
-            })),
-          }),
+          bookGenerationSpend(
+            sql,
+            {
+              organizationId,
+              episodeId,
+              attempt,
+              calls: calls.map((call) => ({
+                callId: call.callId,
+                agent: call.agent,
+                model: call.model,
+                promptTokens: call.promptTokens,
+                completionTokens: call.completionTokens,
+                costGbpMicros: call.costGbpMicros,
+              })),
+            },
+            { settle: false },
+          ),
         )
         .catch((error: unknown) => logger.error({ err: error, episodeId }, "could not record the model calls of a failed attempt"));
     }

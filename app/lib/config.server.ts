@@ -144,6 +144,12 @@ export const configSchema = z
   LLM_MAX_TOKENS_WRITING: maxTokens(3_000),
   LLM_MAX_TOKENS_REVIEW: maxTokens(800),
   LLM_JSON_MODE: booleanFlag(true),
+  // What n8n's agents can spend, for the budget's estimate (docs/decisions/0013): their model (priced from
+  // LLM_PRICES; LLM_MODEL when unset) and the most tokens each stage's model call may write.
+  N8N_MODEL: z.string().min(1).max(200).optional(),
+  N8N_MAX_TOKENS_RESEARCH: maxTokens(1_500),
+  N8N_MAX_TOKENS_WRITING: maxTokens(3_000),
+  N8N_MAX_TOKENS_REVIEW: maxTokens(800),
   })
   .superRefine((config, ctx) => {
     if (config.CLERK_PUBLISHABLE_KEY && !clerkFrontendApiHost(config.CLERK_PUBLISHABLE_KEY)) {

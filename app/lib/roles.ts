@@ -21,3 +21,8 @@ export function canManageMembers(role: Role): boolean {
 export function canManageProjectLifecycle(role: Role): boolean {
   return role === "owner" || role === "admin";
 }
+
+/** Owners and admins set the daily budget and see its details (per project, per model, the ledger). */
+export function canManageBudget(role: Role): boolean {
+  return role === "owner" || role === "admin";
+}

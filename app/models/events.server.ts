@@ -8,7 +8,11 @@ export type ProductEventType =
   | "conversation_abandoned"
   | "episode_generation_requested"
   | "episode_published"
-  | "episode_failed";
+  | "episode_failed"
+  | "daily_limit_exceeded"
+  | "budget_alert"
+  | "budget_overshoot"
+  | "budget_settings_updated";
 
 /** A product event, for understanding use; written in the same transaction as the change it describes. */
 export async function trackEvent(

@@ -1,7 +1,9 @@
 import type { Db, Queryable } from "~/lib/db.server";
 import type { RequestMeta } from "~/lib/http.server";
-import { canManageMembers, type Role } from "~/lib/roles";
+import { canManageBudget, canManageMembers, type Role } from "~/lib/roles";
 import { auditFor, recordAudit } from "./audit.server";
+import { wakeBudgetWaitingJobs } from "./budget.server";
+import { trackEvent } from "./events.server";
 
 export interface OrganizationRow {
   id: string;
@@ -9,6 +11,8 @@ export interface OrganizationRow {
   isPersonal: boolean;
   clerkOrganizationId: string | null;
   dailyCostLimitGbpMicros: number;
+  /** IANA zone whose local date is the budget's day. */
+  timeZone: string;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -160,5 +164,40 @@ export async function removeMember(db: Db, actor: Actor, membershipId: string, m
       meta,
     );
     return { ok: true } as const;
+  });
+}
+
+export type BudgetSettingsResult = { ok: true; organization: OrganizationRow } | { ok: false; reason: "forbidden" | "not_found" };
+
+/**
+ * Owners and admins set the daily limit (integer micro-GBP) and the time zone whose local date is the budget's
+ * day. Audited with before and after; a raised limit makes jobs waiting on the budget due again at once.
+ * `timeZone` must already be canonical (schedule.server's canonicalTimeZone); the database refuses other names.
+ */
+export async function updateBudgetSettings(
+  db: Db,
+  actor: Actor,
+  input: { dailyLimitGbpMicros: number; timeZone: string },
+  meta: RequestMeta,
+): Promise<BudgetSettingsResult> {
+  if (!canManageBudget(actor.role)) return { ok: false, reason: "forbidden" };
+  return db.begin(async (sql) => {
+    const [before] = await sql<OrganizationRow[]>`select * from organizations where id = ${actor.organizationId} for update`;
+    if (!before) return { ok: false, reason: "not_found" } as const;
+    const [organization] = await sql<OrganizationRow[]>`
+      update organizations set daily_cost_limit_gbp_micros = ${input.dailyLimitGbpMicros}, time_zone = ${input.timeZone},
+        version = version + 1
+      where id = ${actor.organizationId}
+      returning *`;
+    const change = {
+      before: { dailyLimitGbpMicros: before.dailyCostLimitGbpMicros, timeZone: before.timeZone },
+      after: { dailyLimitGbpMicros: organization.dailyCostLimitGbpMicros, timeZone: organization.timeZone },
+    };
+    await recordAudit(sql, auditFor(actor, "organization.budget_updated", { type: "organization", id: actor.organizationId }, change), meta);
+    await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "budget_settings_updated", data: change });
+    if (organization.dailyCostLimitGbpMicros > before.dailyCostLimitGbpMicros || organization.timeZone !== before.timeZone) {
+      await wakeBudgetWaitingJobs(sql, actor.organizationId);
+    }
+    return { ok: true, organization } as const;
   });
 }

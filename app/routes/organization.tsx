@@ -1,10 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { Form, useActionData, useLoaderData } from "@remix-run/react";
+import { Form, Link, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
+import { BudgetNotice } from "~/components/budget-notice";
 import { Field } from "~/components/form";
 import { roleWithArticle } from "~/components/roles";
+import { TimeZoneSelect } from "~/components/time-zone-select";
+import { budgetNotice, describeToday } from "~/budget/usage-view.server";
 import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { clerkEnabled } from "~/lib/config.server";
@@ -12,10 +15,14 @@ import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
 import { getLogger } from "~/lib/logger.server";
-import { canInvite, canManageMembers, ROLE_LABELS, ROLES } from "~/lib/roles";
+import { formatGbp, MICROS_PER_POUND, parseGbp } from "~/lib/money";
+import { canInvite, canManageBudget, canManageMembers, ROLE_LABELS, ROLES } from "~/lib/roles";
+import { canonicalTimeZone, timeZoneOptions } from "~/lib/schedule.server";
 import { emailField, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
 import { createInvitation, listPendingInvitations, revokeInvitation } from "~/models/invitations.server";
-import { changeMemberRole, getOrganization, listMembers, removeMember } from "~/models/organizations.server";
+import { listBudgetAlerts } from "~/models/budget-alerts.server";
+import { changeMemberRole, getOrganization, listMembers, removeMember, updateBudgetSettings } from "~/models/organizations.server";
+import { getBudgetDay } from "~/models/usage.server";
 
 export const meta: MetaFunction = () => [{ title: "Organization · Many Futures" }];
 
@@ -24,11 +31,14 @@ const MANAGED_IN_CLERK = "Members are managed in Clerk: invite people, change ro
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const db = getDb();
-  const [organization, members, invitations] = await Promise.all([
+  const [organization, members, invitations, day] = await Promise.all([
     getOrganization(db, actor.organizationId),
     listMembers(db, actor.organizationId),
     listPendingInvitations(db, actor.organizationId),
+    getBudgetDay(db, actor.organizationId),
   ]);
+  const mayManageBudget = canManageBudget(actor.role);
+  const alerts = mayManageBudget ? await listBudgetAlerts(db, actor.organizationId, day.usageDate) : [];
   // A personal organization is its founder's: the member who has been in it longest.
   const founder = organization!.isPersonal
     ? members.reduce<(typeof members)[number] | undefined>((first, m) => (!first || m.createdAt < first.createdAt ? m : first), undefined)
@@ -42,6 +52,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     invitations: canInvite(actor.role, "member") ? invitations : [],
     me: { userId: actor.userId, role: actor.role },
     managedInClerk: clerkEnabled(),
+    budget: {
+      limitLabel: formatGbp(organization!.dailyCostLimitGbpMicros),
+      limitInput: (organization!.dailyCostLimitGbpMicros / MICROS_PER_POUND).toFixed(2),
+      timeZone: organization!.timeZone,
+      today: describeToday(day),
+      canManage: mayManageBudget,
+      notice: mayManageBudget ? budgetNotice(day, alerts) : null,
+    },
+    zones: mayManageBudget ? timeZoneOptions() : [],
   };
 }
 
@@ -50,19 +69,42 @@ const inviteSchema = z.object({ intent: z.literal("invite"), email: emailField, 
 const changeRoleSchema = z.object({ intent: z.literal("change-role"), membershipId: z.uuid(), role: roleField });
 const removeSchema = z.object({ intent: z.literal("remove"), membershipId: z.uuid() });
 const revokeSchema = z.object({ intent: z.literal("revoke"), invitationId: z.uuid() });
-const actionSchema = z.discriminatedUnion("intent", [inviteSchema, changeRoleSchema, removeSchema, revokeSchema], {
+const MAX_DAILY_LIMIT_GBP_MICROS = 100_000 * MICROS_PER_POUND;
+const budgetSchema = z.object({
+  intent: z.literal("budget"),
+  dailyLimit: z.string({ error: "Give the daily limit in pounds, such as 50 or 12.34." }).transform((text, ctx) => {
+    const micros = parseGbp(text);
+    if (micros === null || micros > MAX_DAILY_LIMIT_GBP_MICROS) {
+      ctx.addIssue({ code: "custom", message: "Give the daily limit in pounds and pence, from £0 to £100,000, such as 50 or 12.34." });
+      return z.NEVER;
+    }
+    return micros;
+  }),
+  timezone: z.string({ error: "Choose a time zone." }).transform((zone, ctx) => {
+    const canonical = canonicalTimeZone(zone);
+    if (canonical) return canonical;
+    ctx.addIssue({ code: "custom", message: "Choose a time zone from the list, such as Europe/London." });
+    return z.NEVER;
+  }),
+});
+const actionSchema = z.discriminatedUnion("intent", [inviteSchema, changeRoleSchema, removeSchema, revokeSchema, budgetSchema], {
   error: "Unknown action.",
 });
 
 /** Which form answered: the invitation form, or one of the member and invitation rows. */
-type ActionData = { form: "invite"; errors: FieldErrors; values: FormFields } | { form: "member"; errors: FieldErrors };
+type ActionData =
+  | { form: "invite"; errors: FieldErrors; values: FormFields }
+  | { form: "budget"; errors: FieldErrors; values: FormFields }
+  | { form: "member"; errors: FieldErrors };
+
+const BUDGET_FIELDS = { dailyLimit: "field-dailyLimit", timezone: "timezone" };
 
 const INVITE_FIELDS = { email: "field-email", role: "invite-role" };
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   const values = await readForm(request);
-  if (clerkEnabled()) {
+  if (clerkEnabled() && values.intent !== "budget") {
     return jsonResponse({ form: "member", errors: { form: MANAGED_IN_CLERK } } satisfies ActionData, { status: 400 });
   }
   const parsed = parseWith(actionSchema, values);
@@ -70,7 +112,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const data: ActionData =
       values.intent === "invite"
         ? { form: "invite", errors: visibleErrors(parsed.errors, Object.keys(INVITE_FIELDS)), values }
-        : { form: "member", errors: visibleErrors(parsed.errors, []) };
+        : values.intent === "budget"
+          ? { form: "budget", errors: visibleErrors(parsed.errors, Object.keys(BUDGET_FIELDS)), values }
+          : { form: "member", errors: visibleErrors(parsed.errors, []) };
     return jsonResponse(data, { status: 400 });
   }
   const db = getDb();
@@ -78,6 +122,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const input = parsed.data;
 
   switch (input.intent) {
+    case "budget": {
+      const result = await updateBudgetSettings(db, actor, { dailyLimitGbpMicros: input.dailyLimit, timeZone: input.timezone }, meta);
+      if (!result.ok) {
+        throw result.reason === "forbidden"
+          ? forbiddenResponse(request, "Setting the daily budget needs the owner or admin role in this organization.")
+          : notFound(request);
+      }
+      return redirectWithFlash(request, "/organization", {
+        message: `Daily budget saved: ${formatGbp(result.organization.dailyCostLimitGbpMicros)} a day, counted in ${result.organization.timeZone}.`,
+      });
+    }
     case "invite": {
       const result = await createInvitation(db, actor, { email: input.email, role: input.role }, meta);
       if (!result.ok && result.reason === "forbidden") {
@@ -131,16 +186,18 @@ export function ErrorBoundary() {
 }
 
 export default function OrganizationPage() {
-  const { organization, members, invitations, me, managedInClerk } = useLoaderData<typeof loader>();
+  const { organization, members, invitations, me, managedInClerk, budget, zones } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
   const invite = actionData?.form === "invite" ? actionData : undefined;
+  const budgetForm = actionData?.form === "budget" ? actionData : undefined;
   const mayInvite = !managedInClerk && canInvite(me.role, "member");
   const mayManage = !managedInClerk && canManageMembers(me.role);
 
   return (
     <div className="stack">
       <h1>{organization.name}</h1>
-      <ErrorSummary errors={actionData?.errors} fieldIds={invite ? INVITE_FIELDS : {}} />
+      <ErrorSummary errors={actionData?.errors} fieldIds={invite ? INVITE_FIELDS : budgetForm ? BUDGET_FIELDS : {}} />
+      <BudgetNotice notice={budget.notice} />
       <p className="muted">
         You are {roleWithArticle(me.role)} of this organization
         {organization.personalTo === "me"
@@ -203,6 +260,39 @@ export default function OrganizationPage() {
             ))}
           </tbody>
         </table>
+      </section>
+
+      <section aria-labelledby="budget-title" className="narrow">
+        <h2 id="budget-title">Daily budget</h2>
+        <p>
+          Episodes may spend up to {budget.limitLabel} a day, counted by the day in {budget.timeZone.replaceAll("_", " ")}. Today{" "}
+          {budget.today.spentLabel} is spent and {budget.today.reservedLabel} set aside. {budget.today.status}{" "}
+          <Link to="/usage">See usage</Link>
+        </p>
+        {budget.canManage ? (
+          <Form method="post" noValidate>
+            <input type="hidden" name="intent" value="budget" />
+            <Field
+              label="Daily limit (£)"
+              name="dailyLimit"
+              inputMode="decimal"
+              required
+              hint="In pounds and pence, such as 50 or 12.34. Nothing new starts once a day's spend and what is set aside would pass it."
+              defaultValue={String(budgetForm?.values?.dailyLimit ?? budget.limitInput)}
+              error={budgetForm?.errors?.dailyLimit}
+            />
+            <TimeZoneSelect
+              zones={zones}
+              defaultValue={String(budgetForm?.values?.timezone ?? budget.timeZone)}
+              error={budgetForm?.errors?.timezone}
+            />
+            <button type="submit" className="button">
+              Save the daily budget
+            </button>
+          </Form>
+        ) : (
+          <p className="muted">Owners and admins set the daily limit and its time zone.</p>
+        )}
       </section>
 
       {mayInvite ? (
