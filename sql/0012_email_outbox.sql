@@ -27,7 +27,6 @@ alter table email_deliveries add column headers jsonb not null default '{}' chec
 alter table email_deliveries add column provider_status text check (provider_status in ('delivered', 'delayed', 'bounced', 'complained', 'failed'));
 alter table email_deliveries add column provider_status_at timestamptz;
 alter table email_deliveries add constraint email_deliveries_sending_is_locked check (status <> 'sending' or locked_until is not null);
-alter table email_deliveries add constraint email_deliveries_episode_has_project check (kind <> 'episode' or project_id is not null);
 
 create index email_deliveries_lease_idx on email_deliveries (locked_until) where status = 'sending';
 create index email_deliveries_episode_idx on email_deliveries (organization_id, episode_id) where episode_id is not null;
