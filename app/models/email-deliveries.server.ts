@@ -186,6 +186,20 @@ export interface ClaimedUnit {
 }
 
 /**
+ * Deliveries of every organization, newest first: only for the development outbox page, where someone trying the
+ * app must see the confirmation email of an account they have not signed in to yet.
+ */
+export async function listDeliveriesOfAllOrganizations(sql: Queryable, options: { limit?: number } = {}): Promise<EmailDeliveryRow[]> {
+  return sql<EmailDeliveryRow[]>`select * from email_deliveries order by created_at desc, id limit ${options.limit ?? 100}`;
+}
+
+/** One delivery by id alone: for the development outbox page only, as above. */
+export async function getDeliveryOfAnyOrganization(sql: Queryable, deliveryId: string): Promise<EmailDeliveryRow | undefined> {
+  const [row] = await sql<EmailDeliveryRow[]>`select * from email_deliveries where id = ${deliveryId}`;
+  return row;
+}
+
+/**
  * Takes deliveries that are due — pending ones whose time has come, and sending ones whose lease ran out (their
  * sender died mid-send) — and leases them to `owner`, in one transaction. SKIP LOCKED lets senders claim side by
  * side. A batch is only taken whole: one cut by the limit, or partly held by another sender, waits.
