@@ -1,26 +1,46 @@
 /**
- * Spaces requests to a provider's limit: at most `requestsPerSecond` start in any second, one after another.
- * `pauseFor` holds every caller back, as a provider's 429 with Retry-After asks.
+ * Keeps requests to a provider within its limit as the provider counts it: no more than the allowed number start
+ * in any window (for 2 requests a second: two, then the next a second after the first), with a margin for the
+ * time a request takes to arrive. `pauseFor` holds every caller back, as a 429 with Retry-After asks.
  */
 export class RateLimiter {
-  readonly #intervalMs: number;
-  #nextAt = 0;
+  readonly #perWindow: number;
+  readonly #windowMs: number;
+  readonly #starts: number[] = [];
+  #pausedUntil = 0;
+  #queue: Promise<void> = Promise.resolve();
 
-  constructor(requestsPerSecond: number, private readonly now: () => number = Date.now) {
+  constructor(
+    requestsPerSecond: number,
+    private readonly marginMs = 50,
+    private readonly now: () => number = Date.now,
+  ) {
     if (!(requestsPerSecond > 0)) throw new Error("requestsPerSecond must be above zero");
-    this.#intervalMs = 1000 / requestsPerSecond;
+    this.#perWindow = Math.max(1, Math.floor(requestsPerSecond));
+    this.#windowMs = (this.#perWindow * 1000) / requestsPerSecond;
   }
 
-  /** Waits for the next free slot (or until `signal` aborts), then takes it. */
-  async take(signal?: AbortSignal): Promise<void> {
-    const at = Math.max(this.now(), this.#nextAt);
-    this.#nextAt = at + this.#intervalMs;
-    const wait = at - this.now();
-    if (wait > 0) await sleep(wait, signal);
+  /** Waits for a free slot (or until `signal` aborts), then takes it. Callers are served in order. */
+  take(signal?: AbortSignal): Promise<void> {
+    const turn = this.#queue.then(async () => {
+      for (;;) {
+        const now = this.now();
+        while (this.#starts.length && this.#starts[0]! <= now - this.#windowMs - this.marginMs) this.#starts.shift();
+        const freeAt = Math.max(
+          this.#pausedUntil,
+          this.#starts.length < this.#perWindow ? now : this.#starts[0]! + this.#windowMs + this.marginMs,
+        );
+        if (freeAt <= now || signal?.aborted) break;
+        await sleep(freeAt - now, signal);
+      }
+      this.#starts.push(this.now());
+    });
+    this.#queue = turn;
+    return turn;
   }
 
   pauseFor(ms: number): void {
-    this.#nextAt = Math.max(this.#nextAt, this.now() + ms);
+    this.#pausedUntil = Math.max(this.#pausedUntil, this.now() + ms);
   }
 }
 
