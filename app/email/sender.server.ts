@@ -192,11 +192,13 @@ async function sendUnit(db: Db, unit: ClaimedUnit, options: SendRoundOptions, de
   if (ready.length) {
     // A batch repeats under its own key; an email sent alone under its delivery's.
     const idempotencyKey = unit.batchId ? `batch-${unit.batchId}` : unit.deliveries[0]!.idempotencyKey;
-    await options.limiter.take(options.signal);
-    const outcome = await provider.send(
-      ready.map((item) => item.message),
-      idempotencyKey,
-    );
+    const answered = await options.limiter.take(options.signal);
+    const outcome = await provider
+      .send(
+        ready.map((item) => item.message),
+        idempotencyKey,
+      )
+      .finally(answered);
     if (!outcome.ok && outcome.retryAfterMs) options.limiter.pauseFor(outcome.retryAfterMs);
     ready.forEach((item, index) => {
       let result: DeliveryOutcome;
