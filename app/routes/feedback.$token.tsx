@@ -64,9 +64,7 @@ export default function FeedbackPage() {
     return (
       <section className="narrow stack" aria-labelledby="feedback-title">
         <h1 id="feedback-title">Thank you</h1>
-        <p role="status">
-          You rated “{data.episodeTitle}” {result.rating} out of 5. Use any rating link in the email again to change it.
-        </p>
+        <p role="status">{`You rated “${data.episodeTitle}” ${result.rating} out of 5. Use any rating link in the email again to change it.`}</p>
       </section>
     );
   }
@@ -75,7 +73,7 @@ export default function FeedbackPage() {
   const comment = String(result && !result.ok ? (result.values.comment ?? "") : data.comment);
   return (
     <section className="narrow stack" aria-labelledby="feedback-title">
-      <h1 id="feedback-title">How useful was “{data.episodeTitle}”?</h1>
+      <h1 id="feedback-title">{`How useful was “${data.episodeTitle}”?`}</h1>
       <p>
         An episode of {data.projectTitle}.{data.rated ? " You rated it before: sending this replaces that rating." : ""}
       </p>

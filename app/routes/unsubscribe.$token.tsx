@@ -43,18 +43,14 @@ export default function UnsubscribePage() {
     return (
       <section className="narrow stack" aria-labelledby="unsubscribe-title">
         <h1 id="unsubscribe-title">You are unsubscribed</h1>
-        <p role="status">
-          {done?.email ?? data.email} gets no more emails from {done?.projectTitle ?? data.projectTitle}.
-        </p>
+        <p role="status">{`${done?.email ?? data.email} gets no more emails from ${done?.projectTitle ?? data.projectTitle}.`}</p>
       </section>
     );
   }
   return (
     <section className="narrow stack" aria-labelledby="unsubscribe-title">
-      <h1 id="unsubscribe-title">Unsubscribe from {data.projectTitle}?</h1>
-      <p>
-        {data.email} will get no more episodes of {data.projectTitle}.
-      </p>
+      <h1 id="unsubscribe-title">{`Unsubscribe from ${data.projectTitle}?`}</h1>
+      <p>{`${data.email} will get no more episodes of ${data.projectTitle}.`}</p>
       <Form method="post">
         <button type="submit" className="button">
           Unsubscribe
