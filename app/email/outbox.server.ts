@@ -31,11 +31,16 @@ export function listOutbox(db: Db, scope: OutboxScope): Promise<EmailDeliveryRow
   return scope.kind === "all" ? listDeliveriesOfAllOrganizations(db, { limit: 200 }) : listDeliveries(db, scope.organizationId, { limit: 200 });
 }
 
+/** The delivery, when it is in this scope. */
+export function findOutboxDelivery(db: Db, scope: OutboxScope, deliveryId: string): Promise<EmailDeliveryRow | undefined> {
+  return scope.kind === "all" ? getDeliveryOfAnyOrganization(db, deliveryId) : getDelivery(db, scope.organizationId, deliveryId);
+}
+
 export type OutboxPreview = { delivery: EmailDeliveryRow; message: OutgoingEmail | null; renderError: string | null };
 
 /** One delivery, rendered as it is (or was) sent: subject, HTML, text and headers. */
 export async function previewDelivery(db: Db, scope: OutboxScope, deliveryId: string, config: Config): Promise<OutboxPreview | undefined> {
-  const delivery = scope.kind === "all" ? await getDeliveryOfAnyOrganization(db, deliveryId) : await getDelivery(db, scope.organizationId, deliveryId);
+  const delivery = await findOutboxDelivery(db, scope, deliveryId);
   if (!delivery) return undefined;
   try {
     const message = await renderDelivery(db, delivery, { signer: await getLinkSigner(db), settings: senderSettings(config) });

@@ -1,12 +1,12 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { Breadcrumbs } from "~/components/breadcrumbs";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireOutboxScope } from "~/email/outbox-access.server";
-import { previewDelivery } from "~/email/outbox.server";
+import { findOutboxDelivery, previewDelivery } from "~/email/outbox.server";
 import { getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
-import { notFound } from "~/lib/http.server";
+import { notFound, onlyGet } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.subject ?? "Email"} · Outbox · Many Futures` }];
@@ -32,6 +32,15 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     text: message?.text ?? null,
   };
 }
+
+/** Nothing to post here; an email that is not yours is 404 to a post as to a look. */
+export async function action(args: ActionFunctionArgs) {
+  const scope = await requireOutboxScope(args.request, args.context);
+  const deliveryId = requireId(args.request, args.params.deliveryId);
+  if (!(await findOutboxDelivery(getDb(), scope, deliveryId))) throw notFound(args.request);
+  return onlyGet(args);
+}
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;

@@ -1,10 +1,11 @@
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
-import { GeneralErrorBoundary } from "~/components/error-boundary";
+import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireOutboxScope } from "~/email/outbox-access.server";
 import { listOutbox } from "~/email/outbox.server";
 import { emailProviderName, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
+import { onlyGet } from "~/lib/http.server";
 
 export const meta: MetaFunction = () => [{ title: "Outbox · Many Futures" }];
 
@@ -26,6 +27,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })),
   };
 }
+
+export const action = onlyGet;
+export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
   return <GeneralErrorBoundary />;
