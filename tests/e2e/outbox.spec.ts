@@ -6,7 +6,7 @@ import postgres from "postgres";
  * it there as it would have been sent: the subject in the list, then its headers, its HTML in a sandboxed frame
  * and its plain-text part. The subscriber is put in place through the database until the subscriber pages exist.
  */
-test("the outbox page shows the episode email", async ({ page }, testInfo) => {
+test("the outbox page shows the episode email, whose feedback and unsubscribe links work", async ({ page, javaScriptEnabled }, testInfo) => {
   test.setTimeout(90_000);
   const tag = `${testInfo.project.name}-${Date.now()}`;
   await page.goto("/signup");
@@ -55,4 +55,24 @@ test("the outbox page shows the episode email", async ({ page }, testInfo) => {
   const text = page.getByRole("region", { name: "Plain text" });
   await expect(text).toContainText(`You get this because reader-${tag}@example.com subscribed to ${title}`);
   await expect(text).toContainText("/unsubscribe/");
+
+  // The reader rates the episode and leaves, from the email's links, without signing in.
+  const feedbackHref = await frame.getByRole("link", { name: "4", exact: true }).getAttribute("href");
+  const unsubscribeHref = await frame.getByRole("link", { name: /^Unsubscribe from/ }).getAttribute("href");
+  const reader = await page.context().browser()!.newContext({ javaScriptEnabled, baseURL: testInfo.project.use.baseURL });
+  const readerPage = await reader.newPage();
+  await readerPage.goto(new URL(feedbackHref!).pathname);
+  await expect(readerPage.getByRole("heading", { level: 1 })).toHaveText(`How useful was “${episodeTitle}”?`);
+  await expect(readerPage.getByRole("radio", { name: "4", exact: true })).toBeChecked();
+  await readerPage.getByRole("radio", { name: "5 – Very useful" }).check();
+  await readerPage.getByLabel("Anything to add? (optional)").fill("Clear and useful.");
+  await readerPage.getByRole("button", { name: "Send feedback" }).click();
+  await expect(readerPage.getByRole("status").filter({ hasText: "5 out of 5" })).toBeVisible();
+
+  await readerPage.goto(new URL(unsubscribeHref!).pathname);
+  await expect(readerPage.getByRole("heading", { level: 1 })).toHaveText(`Unsubscribe from ${title}?`);
+  await readerPage.getByRole("button", { name: "Unsubscribe" }).click();
+  await expect(readerPage.getByRole("heading", { level: 1 })).toHaveText("You are unsubscribed");
+  await expect(readerPage.getByText(`reader-${tag}@example.com gets no more emails from ${title}.`)).toBeVisible();
+  await reader.close();
 });
