@@ -341,6 +341,9 @@ export async function isSuppressed(sql: Queryable, organizationId: string, email
  * What the provider's webhook reported about a message, found by the provider's id. A hard bounce or a complaint
  * also suppresses the address across the organization and marks its subscribers bounced or complained.
  * Returns the delivery, or nothing when the id is unknown.
+ *
+ * The webhook names no organization, only Resend's message id, which is unique across the table and was recorded by
+ * us: it finds the one delivery, and the organization is taken from that row for everything after.
  */
 export async function recordProviderEvent(
   sql: Queryable,

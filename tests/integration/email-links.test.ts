@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getLinkSigner, LinkSigner } from "../../app/email/links.server";
+import { outboxScope } from "../../app/email/outbox.server";
 import { outboxProvider } from "../../app/email/providers.server";
 import { enqueueEmail } from "../../app/models/email-deliveries.server";
 import { joinOrganization, signUp, type SignedIn } from "../support/accounts";
@@ -273,5 +274,16 @@ describe("the outbox page", () => {
     const strangerList = await (await stranger.client.get("/dev/outbox")).text();
     expect(strangerList).not.toContain(someEmail!.id);
     expect((await stranger.client.get("/dev/outbox/not-a-uuid")).status).toBe(404);
+  });
+});
+
+describe("who sees the outbox", () => {
+  it("is everyone's in development; otherwise an organization's owners', their organization only", () => {
+    const organizationId = "00000000-0000-4000-8000-000000000001";
+    expect(outboxScope({ NODE_ENV: "development" }, null)).toEqual({ kind: "all" });
+    expect(outboxScope({ NODE_ENV: "production" }, null)).toBeNull();
+    expect(outboxScope({ NODE_ENV: "production" }, { organizationId, role: "admin" })).toBeNull();
+    expect(outboxScope({ NODE_ENV: "test" }, { organizationId, role: "member" })).toBeNull();
+    expect(outboxScope({ NODE_ENV: "production" }, { organizationId, role: "owner" })).toEqual({ kind: "organization", organizationId });
   });
 });
