@@ -61,9 +61,13 @@ export function resendProvider(options: { apiKey: string; baseUrl?: string; requ
     headers: message.headers,
     tags: message.tags,
   });
-  const failure = (error: ResendError, headers: Record<string, string> | null): SendOutcome => {
+  const failure = (error: ResendError, headers: Record<string, string> | null, count: number): SendOutcome => {
     const status = error.statusCode ?? null;
-    const retryable = status === null || status === 429 || status >= 500 || error.name === "rate_limit_exceeded";
+    // Resend keeps a key for 24 hours once it accepted the request: "same key, different body" means the earlier
+    // attempt went out (its content has changed since, say a renamed project), so this one must not.
+    if (error.name === "invalid_idempotent_request") return { ok: true, providerMessageIds: Array(count).fill(null) };
+    const retryable =
+      status === null || status === 429 || status >= 500 || error.name === "rate_limit_exceeded" || error.name === "concurrent_idempotent_requests";
     return {
       ok: false,
       retryable,
@@ -78,11 +82,11 @@ export function resendProvider(options: { apiKey: string; baseUrl?: string; requ
     async send(messages, idempotencyKey) {
       if (messages.length === 1) {
         const { data, error, headers } = await resend.emails.send(toApi(messages[0]!), { idempotencyKey });
-        if (error) return failure(error as ResendError, headers);
+        if (error) return failure(error as ResendError, headers, 1);
         return { ok: true, providerMessageIds: [data?.id ?? null] };
       }
       const { data, error, headers } = await resend.batch.send(messages.map(toApi), { idempotencyKey });
-      if (error) return failure(error as ResendError, headers);
+      if (error) return failure(error as ResendError, headers, messages.length);
       const ids = data?.data ?? [];
       return { ok: true, providerMessageIds: messages.map((_, index) => ids[index]?.id ?? null) };
     },

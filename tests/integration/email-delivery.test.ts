@@ -241,6 +241,22 @@ describe("sending through Resend", () => {
     expect(rows.every((row) => row.status === "sent" && row.attempts === 2)).toBe(true);
   });
 
+  it("a repeat whose content changed since Resend accepted it (409 for the key) counts as sent, and sends nothing", async () => {
+    const { owner, projectId } = await publishedToReaders("Renamed", { "ada@example.com": "confirmed" });
+    const units = await claimDueDeliveries(database.db, { owner: "dead-sender", leaseMs: 1, limit: 10, batchSize: 100 });
+    const { renderDelivery } = await import("../../app/email/sender.server");
+    const signer = await getLinkSigner(database.db);
+    const messages = await Promise.all(units[0]!.deliveries.map((row) => renderDelivery(database.db, row, { signer, settings: senderTestSettings })));
+    expect((await provider().send(messages, `batch-${units[0]!.batchId}`)).ok).toBe(true);
+    await database.db`update projects set title = 'Renamed futures, now' where id = ${projectId}`;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await drainOutbox(database.db, provider(), { owner: "second-sender" });
+    expect(resend.requests.at(-1)!.status).toBe(409);
+    expect(resend.sent).toHaveLength(1);
+    const [row] = await episodeRows(owner);
+    expect(row).toMatchObject({ status: "sent", attempts: 2 });
+  });
+
   it("cancels an email whose reader left or was suppressed after it was queued", async () => {
     const db = database.db;
     const { owner, subscribers } = await publishedToReaders("Left", { "stays@example.com": "confirmed", "leaves@example.com": "confirmed", "blocked@example.com": "confirmed" });
