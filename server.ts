@@ -4,7 +4,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { ServerBuild } from "@remix-run/node";
 import { appOrigin } from "./app/lib/app-url.server";
-import { ConfigError, loadConfig, type Config } from "./app/lib/config.server";
+import { ConfigError, emailProviderName, loadConfig, type Config } from "./app/lib/config.server";
 import { openDatabase } from "./app/lib/open-database.server";
 import { openNotificationListener, setNotificationListener } from "./app/lib/notifications.server";
 import { createHttpApp, type Readiness } from "./app/lib/express-app.server";
@@ -36,6 +36,9 @@ if (config.NODE_ENV === "production" && !config.APP_URL) {
     { appUrl: appOrigin(config) },
     "APP_URL is not set: links in invitations and emails point to this default. Set APP_URL to the app's public address.",
   );
+}
+if (config.APP_ROLE !== "web" && emailProviderName(config) === "outbox") {
+  logger.info("no email provider configured (RESEND_API_KEY or SMTP_URL): emails stay in the built-in outbox, shown at /dev/outbox");
 }
 const runsWeb = config.APP_ROLE !== "worker";
 const runsWorkers = config.APP_ROLE !== "web";

@@ -12,7 +12,10 @@ export type ProductEventType =
   | "daily_limit_exceeded"
   | "budget_alert"
   | "budget_overshoot"
-  | "budget_settings_updated";
+  | "budget_settings_updated"
+  | "episode_opened"
+  | "feedback_submitted"
+  | "subscriber_unsubscribed";
 
 /** A product event, for understanding use; written in the same transaction as the change it describes. */
 export async function trackEvent(
