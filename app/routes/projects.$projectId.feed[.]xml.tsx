@@ -1,0 +1,42 @@
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { renderToStaticMarkup } from "react-dom/server";
+import { Markdown } from "~/components/markdown";
+import { requireArchiveProject } from "~/auth/archive-access.server";
+import { absoluteUrl } from "~/lib/app-url.server";
+import { atomFeedXml } from "~/lib/atom.server";
+import { getDb } from "~/lib/db.server";
+import { onlyGet } from "~/lib/http.server";
+import { listArchiveEpisodes } from "~/models/archive.server";
+
+/** The project's published episodes as an Atom feed, readable by whoever may read its archive. */
+export async function loader({ request, params, context }: LoaderFunctionArgs) {
+  const project = await requireArchiveProject(request, context, params.projectId);
+  const episodes = await listArchiveEpisodes(getDb(), project);
+  const archivePath = `/projects/${project.id}/archive`;
+  const xml = atomFeedXml({
+    id: `urn:uuid:${project.id}`,
+    title: project.title,
+    selfUrl: absoluteUrl(`/projects/${project.id}/feed.xml`),
+    alternateUrl: absoluteUrl(archivePath),
+    authorName: "Many Futures",
+    updated: episodes.reduce((latest, e) => (e.updatedAt > latest ? e.updatedAt : latest), new Date(0)),
+    entries: episodes.map((episode) => ({
+      id: `urn:uuid:${episode.id}`,
+      title: episode.title,
+      url: absoluteUrl(`${archivePath}/${episode.id}`),
+      published: episode.publishedAt,
+      updated: episode.updatedAt,
+      summary: episode.summary,
+      contentHtml: renderToStaticMarkup(<Markdown sectionLevel={1}>{episode.content}</Markdown>),
+    })),
+  });
+  return new Response(xml, {
+    headers: {
+      "Content-Type": "application/atom+xml; charset=utf-8",
+      // A private feed is the organization's business: no shared cache keeps a copy.
+      "Cache-Control": project.publicArchive ? "public, max-age=300" : "private, no-store",
+    },
+  });
+}
+
+export const action = onlyGet;
