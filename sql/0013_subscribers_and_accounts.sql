@@ -18,12 +18,12 @@ alter table projects add column public_archive boolean not null default false;
 -- Built-in accounts prove their address by a link; Clerk verifies its own users, so the column stays null for them.
 alter table users add column email_verified_at timestamptz;
 
--- Links for an account's email: only the SHA-256 of the token is kept; each works once and until it expires. A
--- verification counts only for the address it was sent to, so changing the address later needs a new one.
+-- Links mailed to an account: verify its address, reset its password, sign in without one. Only the SHA-256 of a
+-- link's token is kept; each works once and until it expires. It counts only for the address it was sent to.
 create table account_tokens (
   id uuid primary key default gen_random_uuid(),
   user_id uuid not null references users (id) on delete cascade,
-  purpose text not null check (purpose in ('email_verification', 'password_reset')),
+  purpose text not null check (purpose in ('email_verification', 'password_reset', 'sign_in')),
   token_hash text not null unique check (char_length(token_hash) = 64),
   email text not null check (email ~ '^[^@\s]+@[^@\s]+$' and email = lower(email)),
   expires_at timestamptz not null,
