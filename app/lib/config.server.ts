@@ -144,6 +144,25 @@ export const configSchema = z
   LLM_MAX_TOKENS_WRITING: maxTokens(3_000),
   LLM_MAX_TOKENS_REVIEW: maxTokens(800),
   LLM_JSON_MODE: booleanFlag(true),
+  // Email: Resend when RESEND_API_KEY is set, SMTP when SMTP_URL is set, otherwise the built-in outbox (nothing leaves).
+  RESEND_API_KEY: z.string().regex(/^re_\S+$/, "must be a Resend API key (re_…)").optional(),
+  RESEND_BASE_URL: z.url({ protocol: /^https?$/, error: "must be an absolute URL such as https://api.resend.com" }).optional(),
+  RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
+  // Resend's default limit is 2 requests a second per team; the sender stays under it.
+  RESEND_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(1000).default(2),
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/, error: "must be an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587" })
+    .optional(),
+  SMTP_REQUESTS_PER_SECOND: z.coerce.number().min(0.1).max(10_000).default(20),
+  EMAIL_FROM: z.string().min(3).max(320).default("Many Futures <episodes@localhost>"),
+  // Where List-Unsubscribe's mailto goes; unsubscribe@<APP_URL host> when unset.
+  EMAIL_UNSUBSCRIBE_MAILTO: z.email({ error: "must be an email address" }).optional(),
+  EMAIL_LINK_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  EMAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  EMAIL_RETRY_BASE_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+  EMAIL_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
+  EMAIL_POLL_INTERVAL_MS: z.coerce.number().int().min(50).max(600_000).default(2_000),
+  EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   })
   .superRefine((config, ctx) => {
     if (config.CLERK_PUBLISHABLE_KEY && !clerkFrontendApiHost(config.CLERK_PUBLISHABLE_KEY)) {
@@ -162,6 +181,9 @@ export const configSchema = z
     if (!!config.LLM_BASE_URL !== !!config.LLM_MODEL) {
       const missing = config.LLM_BASE_URL ? "LLM_MODEL" : "LLM_BASE_URL";
       ctx.addIssue({ code: "custom", path: [missing], message: "must be set too: the language model needs LLM_BASE_URL and LLM_MODEL" });
+    }
+    if (config.RESEND_API_KEY && config.SMTP_URL) {
+      ctx.addIssue({ code: "custom", path: ["SMTP_URL"], message: "must not be set with RESEND_API_KEY: choose one email provider" });
     }
     if (config.LLM_API_KEY && !config.LLM_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["LLM_BASE_URL"], message: "must be set when LLM_API_KEY is set (with LLM_MODEL)" });
@@ -207,6 +229,15 @@ let current: Config | undefined;
 export function getConfig(): Config {
   current ??= loadConfig();
   return current;
+}
+
+export type EmailProviderName = "resend" | "smtp" | "outbox";
+
+/** Which provider sends email: Resend, SMTP, or the built-in outbox where nothing leaves the machine. */
+export function emailProviderName(config: Config = getConfig()): EmailProviderName {
+  if (config.RESEND_API_KEY) return "resend";
+  if (config.SMTP_URL) return "smtp";
+  return "outbox";
 }
 
 export function clerkEnabled(config: Config = getConfig()): boolean {
