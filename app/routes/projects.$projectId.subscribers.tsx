@@ -81,6 +81,12 @@ interface ImportReport {
   invalid: { line: number; value: string; reason: string }[];
 }
 
+function importSummary(report: ImportReport): string {
+  const added = `${report.added} ${report.added === 1 ? "address was" : "addresses were"} added and sent a link to confirm.`;
+  const listed = report.alreadyListed.length;
+  return listed ? `${added} ${listed} already on the list ${listed === 1 ? "was" : "were"} left as ${listed === 1 ? "it was" : "they were"}.` : added;
+}
+
 type ActionData = { form: "add" | "import" | "row"; errors: FieldErrors; values?: FormFields; report?: ImportReport };
 
 function answer(data: ActionData, status: number): Response {
@@ -181,10 +187,7 @@ export default function SubscribersPage() {
       {importing?.report ? (
         <section className="notice notice--success" role="status" aria-labelledby="import-report-title">
           <h2 id="import-report-title">Import finished</h2>
-          <p>
-            {importing.report.added} {importing.report.added === 1 ? "address was" : "addresses were"} added and sent a link to confirm.
-            {importing.report.alreadyListed.length ? ` ${importing.report.alreadyListed.length} already on the list were left as they were.` : ""}
-          </p>
+          <p>{importSummary(importing.report)}</p>
           {importing.report.invalid.length ? (
             <>
               <p>These rows were not imported:</p>
