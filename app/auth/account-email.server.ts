@@ -26,9 +26,10 @@ export const LINK_MINUTES: Record<AccountTokenPurpose, number> = {
 /** At most one email of a kind to an account in this many minutes, so the public forms cannot flood a mailbox. */
 export const RESEND_AFTER_MINUTES = 1;
 
+/** The link, carrying where the person was going (an invitation, say) when that stays on this site. */
 function withRedirect(path: string, redirectTo: string | undefined): string {
-  const target = safeRedirect(redirectTo);
-  return target === "/" ? path : `${path}?redirectTo=${encodeURIComponent(target)}`;
+  const target = safeRedirect(redirectTo, "");
+  return target ? `${path}?redirectTo=${encodeURIComponent(target)}` : path;
 }
 
 async function mailVerificationLink(
