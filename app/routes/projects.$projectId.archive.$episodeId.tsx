@@ -4,7 +4,7 @@ import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-arti
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { getDb } from "~/lib/db.server";
-import { notFound, onlyGet } from "~/lib/http.server";
+import { notFound } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { getArchiveEpisode } from "~/models/archive.server";
@@ -30,7 +30,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   return { project: { id: project.id, title: project.title }, episode: published };
 }
 
-export const action = onlyGet;
 export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {

@@ -3,7 +3,6 @@ import { Link, useLoaderData } from "@remix-run/react";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { getDb } from "~/lib/db.server";
-import { onlyGet } from "~/lib/http.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { listArchiveEpisodes } from "~/models/archive.server";
 
@@ -28,7 +27,6 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   };
 }
 
-export const action = onlyGet;
 export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {

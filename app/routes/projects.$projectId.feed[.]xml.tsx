@@ -5,7 +5,6 @@ import { requireArchiveProject } from "~/auth/archive-access.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { atomFeedXml } from "~/lib/atom.server";
 import { getDb } from "~/lib/db.server";
-import { onlyGet } from "~/lib/http.server";
 import { listArchiveEpisodes } from "~/models/archive.server";
 
 /** The project's published episodes as an Atom feed, readable by whoever may read its archive. */
@@ -39,4 +38,3 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   });
 }
 
-export const action = onlyGet;

@@ -353,7 +353,7 @@ describe("tenant isolation", () => {
     expect(row.status).toBe("pending");
 
     expect((await owner.client.get(`/projects/${otherProjectId}/subscribers`)).status).toBe(404);
-    for (const fields of [
+    for (const fields of <Record<string, string>[]>[
       { intent: "add", email: unique("planted") },
       { intent: "remove", subscriberId: row.id },
       { intent: "resend", subscriberId: row.id },
