@@ -1,10 +1,10 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-article";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { getDb } from "~/lib/db.server";
-import { notFound } from "~/lib/http.server";
+import { notFound, onlyGet } from "~/lib/http.server";
 import { requireId } from "~/lib/route-params.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { getArchiveEpisode } from "~/models/archive.server";
@@ -28,6 +28,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     qaNotes: null,
   };
   return { project: { id: project.id, title: project.title }, episode: published };
+}
+
+/** Nothing here takes a form: a project this person may not read is not found, any other answers 405. */
+export async function action(args: ActionFunctionArgs) {
+  await requireArchiveProject(args.request, args.context, args.params.projectId);
+  return onlyGet(args);
 }
 
 export const headers = keepRefusalHeaders;

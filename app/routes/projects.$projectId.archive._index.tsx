@@ -1,8 +1,9 @@
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Link, useLoaderData } from "@remix-run/react";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { getDb } from "~/lib/db.server";
+import { onlyGet } from "~/lib/http.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { listArchiveEpisodes } from "~/models/archive.server";
 
@@ -25,6 +26,12 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       publishedLabel: formatInZone(e.publishedAt, project.timezone),
     })),
   };
+}
+
+/** Nothing here takes a form: a project this person may not read is not found, any other answers 405. */
+export async function action(args: ActionFunctionArgs) {
+  await requireArchiveProject(args.request, args.context, args.params.projectId);
+  return onlyGet(args);
 }
 
 export const headers = keepRefusalHeaders;

@@ -1,10 +1,11 @@
-import type { LoaderFunctionArgs } from "@remix-run/node";
+import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { renderToStaticMarkup } from "react-dom/server";
 import { Markdown } from "~/components/markdown";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { atomFeedXml } from "~/lib/atom.server";
 import { getDb } from "~/lib/db.server";
+import { onlyGet } from "~/lib/http.server";
 import { listArchiveEpisodes } from "~/models/archive.server";
 
 /** The project's published episodes as an Atom feed, readable by whoever may read its archive. */
@@ -38,3 +39,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   });
 }
 
+/** Nothing here takes a form: a project this person may not read is not found, any other answers 405. */
+export async function action(args: ActionFunctionArgs) {
+  await requireArchiveProject(args.request, args.context, args.params.projectId);
+  return onlyGet(args);
+}

@@ -132,9 +132,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   if (values.intent === "import") {
     const text = csvFile ?? (typeof values.csv === "string" ? values.csv : "");
     if (!text.trim()) return answer({ form: "import", errors: { csv: "Choose a CSV file, or paste addresses into the box." } }, 400);
+    if (text.length > MAX_CSV_BYTES) {
+      return answer({ form: "import", errors: { csv: `That is too much to import at once: at most ${MAX_CSV_BYTES / 1024} KB (${MAX_IMPORT_ROWS} addresses).` } }, 400);
+    }
     if (text.includes("\u0000")) return answer({ form: "import", errors: { csv: "This file contains NUL characters: it does not look like a CSV file." } }, 400);
     const parsed = parseSubscriberCsv(text);
     if (!parsed.ok) return answer({ form: "import", errors: { csv: parsed.error } }, 400);
+    if (!parsed.rows.length) {
+      const report = { added: 0, alreadyListed: [], invalid: parsed.invalid };
+      return answer({ form: "import", errors: { csv: "No row has a usable email address, so nothing was imported. The rows and their problems are listed below." }, report }, 400);
+    }
     const result = await importSubscribers(db, actor, projectId, parsed, meta);
     if (!result.ok && result.reason === "unverified") return answer({ form: "import", errors: { form: REFUSALS.unverified } }, 403);
     if (!result.ok) throw result.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);

@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { ExpiredLink } from "~/components/email-link-page";
-import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { expiredLink, ExpiredLinkBoundary } from "~/components/email-link-page";
+import { keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { findAccountLink, resetPassword } from "~/auth/account-email.server";
@@ -27,7 +27,7 @@ const resetSchema = z.object({
 export async function loader({ request, params }: LoaderFunctionArgs) {
   if (clerkEnabled()) throw notFound(request);
   const owner = await findAccountLink(getDb(), params.token ?? "", "password_reset");
-  if (!owner) return jsonResponse({ email: null }, { status: 404 });
+  if (!owner) throw expiredLink(EXPIRED);
   return { email: owner.email };
 }
 
@@ -36,7 +36,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
   const parsed = parseWith(resetSchema, await readForm(request));
   if (!parsed.ok) return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)) }, { status: 400 });
   const result = await resetPassword(getDb(), { token: params.token ?? "", password: parsed.data.password }, requestMeta(request, context));
-  if (!result.ok) return jsonResponse({ errors: { form: EXPIRED } }, { status: 404 });
+  if (!result.ok) throw expiredLink(EXPIRED);
   // Every session of the account has ended, this browser's too.
   const headers = { "Set-Cookie": await clearSessionCookie(request) };
   return redirectWithFlash(request, "/signin", { message: "Your password is changed and you are signed out everywhere. Sign in with the new password." }, headers);
@@ -45,13 +45,12 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
-  return <GeneralErrorBoundary />;
+  return <ExpiredLinkBoundary next={{ to: "/forgot-password", label: "Ask for a new reset link" }} />;
 }
 
 export default function ResetPasswordPage() {
-  const { email } = useLoaderData<{ email: string | null }>();
+  const { email } = useLoaderData<typeof loader>();
   const actionData = useActionData<{ errors: FieldErrors }>();
-  if (!email) return <ExpiredLink message={EXPIRED} next={{ to: "/forgot-password", label: "Ask for a new reset link" }} />;
   const errors = actionData?.errors ?? {};
   return (
     <section className="narrow stack" aria-labelledby="reset-title">

@@ -1,13 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { useActionData, useLoaderData } from "@remix-run/react";
-import { EmailLinkPage, ExpiredLink } from "~/components/email-link-page";
-import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
+import { useLoaderData } from "@remix-run/react";
+import { EmailLinkPage, expiredLink, ExpiredLinkBoundary } from "~/components/email-link-page";
+import { keepRefusalHeaders } from "~/components/error-boundary";
 import { findAccountLink, signInWithEmailLink } from "~/auth/account-email.server";
 import { serializeSessionCookie } from "~/auth/session-cookie.server";
 import { clerkEnabled, getConfig } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
-import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
+import { notFound, readForm, requestMeta } from "~/lib/http.server";
 import { safeRedirect } from "~/lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Confirm your email address · Many Futures" }];
@@ -17,7 +17,7 @@ const EXPIRED = "This confirmation link was used already, or has expired. Sign i
 export async function loader({ request, params }: LoaderFunctionArgs) {
   if (clerkEnabled()) throw notFound(request);
   const owner = await findAccountLink(getDb(), params.token ?? "", "email_verification");
-  if (!owner) return jsonResponse({ email: null }, { status: 404 });
+  if (!owner) throw expiredLink(EXPIRED);
   return { email: owner.email };
 }
 
@@ -29,7 +29,7 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     { token: params.token ?? "", purpose: "email_verification", sessionTtlDays: getConfig().SESSION_TTL_DAYS },
     requestMeta(request, context),
   );
-  if (!result.ok) return jsonResponse({ error: EXPIRED }, { status: 404 });
+  if (!result.ok) throw expiredLink(EXPIRED);
   const headers = { "Set-Cookie": await serializeSessionCookie(request, result.session.token, result.session.expiresAt) };
   const to = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
   return redirectWithFlash(request, to, { message: "Your email address is confirmed, and you are signed in." }, headers);
@@ -38,19 +38,16 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
 export const headers = keepRefusalHeaders;
 
 export function ErrorBoundary() {
-  return <GeneralErrorBoundary />;
+  return <ExpiredLinkBoundary next={{ to: "/verify-email", label: "Ask for a new confirmation link" }} />;
 }
 
 export default function VerifyEmailPage() {
-  const { email } = useLoaderData<{ email: string | null }>();
-  const actionData = useActionData<{ error: string }>();
-  if (!email) return <ExpiredLink message={EXPIRED} next={{ to: "/signin", label: "Sign in" }} />;
+  const { email } = useLoaderData<typeof loader>();
   return (
     <EmailLinkPage
       title="Confirm your email address"
       explanation={`Confirm that ${email} is your address. You will be signed in.`}
       button="Confirm my address"
-      error={actionData?.error}
     />
   );
 }

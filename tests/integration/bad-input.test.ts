@@ -407,7 +407,7 @@ describe("bad input to every action route and API endpoint of the build", () => 
   it("covers the forms a person uses: the pages offer forms for the routes that take them", async () => {
     // Without this the field cases could silently test nothing if the pages stopped rendering their forms.
     const settings = await targetFor(fillPattern(actionRoutes.find((r) => r.pattern === "/projects/:projectId/settings")!, params));
-    expect(settings.forms.length).toBe(3);
+    expect(settings.forms.length).toBe(4);
     expect(fieldCases(settings).length).toBeGreaterThan(30);
     const invitation = await targetFor(fillPattern(actionRoutes.find((r) => r.pattern === "/invitations/:token")!, params));
     expect(invitation.client).toBe(invitee.client);

@@ -53,6 +53,9 @@ function probes(): Record<string, Probe[]> {
       { method: "POST", form: { intent: "resend", subscriberId: bIds.subscriberId } },
       { method: "POST", form: { intent: "import", csv: "planted-by-a@example.com\n" } },
     ],
+    "routes/projects.$projectId.archive._index": [{ method: "POST", form: {} }],
+    "routes/projects.$projectId.archive.$episodeId": [{ method: "POST", form: {} }],
+    "routes/projects.$projectId.feed[.]xml": [{ method: "POST", form: {} }],
     "routes/subscribe.$projectId": [{ method: "POST", form: { email: "planted-by-a@example.com" } }],
     // Link tokens are capabilities of their own: B's ids are not tokens, so these are unknown links.
     "routes/subscriptions.confirm.$token": [{ method: "POST", form: {} }],

@@ -94,8 +94,8 @@ describe("double opt-in", () => {
     expect(await page.text()).toContain("Yes, subscribe me");
     expect((await subscriber(projectId, email)).status).toBe("pending");
     const confirmed = await post(visitor, link, {});
-    expect(confirmed.status).toBe(200);
-    expect(await confirmed.text()).toContain("You are subscribed");
+    expect(location(confirmed)).toBe("/subscriptions/confirmed");
+    expect(await (await visitor.get("/subscriptions/confirmed")).text()).toContain("new episodes of Grid storage will arrive in your inbox");
     expect((await subscriber(projectId, email)).status).toBe("confirmed");
 
     expect(await publishTo(projectId, owner.organizationId)).toContain(email);
@@ -105,7 +105,7 @@ describe("double opt-in", () => {
     const email = unique("once");
     await post(owner.client, `/projects/${projectId}/subscribers`, { intent: "add", email });
     const link = linkPath((await emailsTo(email))[0].payload.confirmUrl);
-    expect((await post(new TestClient(), link, {})).status).toBe(200);
+    expect((await post(new TestClient(), link, {})).status).toBe(302);
     const again = await post(new TestClient(), link, {});
     expect(again.status).toBe(404);
     expect(await again.text()).toContain("used already, or has expired");
@@ -130,7 +130,7 @@ describe("double opt-in", () => {
     const newLink = linkPath(emails[1].payload.confirmUrl);
     expect(newLink).not.toBe(oldLink);
     expect((await post(new TestClient(), oldLink, {})).status).toBe(404);
-    expect((await post(new TestClient(), newLink, {})).status).toBe(200);
+    expect((await post(new TestClient(), newLink, {})).status).toBe(302);
     expect((await subscriber(projectId, email)).status).toBe("confirmed");
     // Nothing to resend once confirmed.
     const late = await post(owner.client, `/projects/${projectId}/subscribers`, { intent: "resend", subscriberId: row.id });
@@ -268,6 +268,9 @@ describe("CSV import", () => {
   it("takes pasted text too, and refuses a broken file or an empty one with a message", async () => {
     const pasted = unique("pasted");
     expect((await post(owner.client, `/projects/${projectId}/subscribers`, { intent: "import", csv: `${pasted}\n` })).status).toBe(200);
+    const nothingUsable = await post(owner.client, `/projects/${projectId}/subscribers`, { intent: "import", csv: "nobody\nstill nobody\n" });
+    expect(nothingUsable.status).toBe(400);
+    expect(await nothingUsable.text()).toContain("No row has a usable email address");
     expect((await subscriber(projectId, pasted)).status).toBe("pending");
 
     const broken = await post(owner.client, `/projects/${projectId}/subscribers`, { intent: "import", csv: `a@b.example\n"unclosed,${unique("x")}\n` });
