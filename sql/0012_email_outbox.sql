@@ -20,6 +20,9 @@ alter table email_deliveries alter column subject drop not null;
 -- and the idempotency key makes the provider ignore the repeat.
 alter table email_deliveries add column locked_until timestamptz;
 alter table email_deliveries add column locked_by text check (char_length(locked_by) <= 200);
+-- Episode emails go to Resend 100 to a call. The batch is fixed when first claimed and resent whole, under one
+-- Idempotency-Key, so a batch retried after a crash is the same request and Resend ignores the repeat.
+alter table email_deliveries add column batch_id uuid;
 alter table email_deliveries add column provider text check (provider in ('resend', 'smtp', 'outbox'));
 -- The headers the message went out with, for the outbox page and for support.
 alter table email_deliveries add column headers jsonb not null default '{}' check (jsonb_typeof(headers) = 'object');
@@ -29,6 +32,7 @@ alter table email_deliveries add column provider_status_at timestamptz;
 alter table email_deliveries add constraint email_deliveries_sending_is_locked check (status <> 'sending' or locked_until is not null);
 
 create index email_deliveries_lease_idx on email_deliveries (locked_until) where status = 'sending';
+create index email_deliveries_batch_idx on email_deliveries (batch_id) where batch_id is not null;
 create index email_deliveries_episode_idx on email_deliveries (organization_id, episode_id) where episode_id is not null;
 
 -- Addresses that bounced hard or complained: never mailed again by this organization.

@@ -1,11 +1,11 @@
 import type { EpisodeSource } from "~/models/episodes.server";
 import { SourceList } from "./episode-sources";
-import { Markdown } from "./markdown";
 
 export interface PublishedEpisode {
   title: string;
   summary: string | null;
-  content: string;
+  /** The content as HTML from the shared sanitiser (markdownToSafeHtml), the same the email carries. */
+  contentHtml: string;
   publishedAt: string;
   publishedLabel: string;
   readingMinutes: number;
@@ -14,7 +14,10 @@ export interface PublishedEpisode {
   qaNotes: string | null;
 }
 
-/** A published episode for reading: its content rendered from markdown with no raw HTML, and its sources. */
+/**
+ * A published episode for reading: its content, already sanitised on the server by the rules the email uses
+ * (no script, style, iframe, image or unsafe link), and its sources.
+ */
 export function EpisodeArticle({ episode }: { episode: PublishedEpisode }) {
   return (
     <article className="episode stack" aria-labelledby="episode-title">
@@ -31,7 +34,7 @@ export function EpisodeArticle({ episode }: { episode: PublishedEpisode }) {
           <p className="episode__qa-notes">{episode.qaNotes || "No notes were given."}</p>
         </section>
       ) : null}
-      <Markdown sectionLevel={1}>{episode.content}</Markdown>
+      <div className="prose" dangerouslySetInnerHTML={{ __html: episode.contentHtml }} />
       {episode.sources.length ? (
         <section aria-labelledby="sources-title">
           <h2 id="sources-title">Sources</h2>

@@ -1,3 +1,4 @@
+import { enqueueGenerationFailedEmails } from "~/email/notifications.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { getConfig, type Config } from "~/lib/config.server";
 import type { Db, Queryable } from "~/lib/db.server";
@@ -17,6 +18,7 @@ import {
   type EpisodeActor,
   type EpisodeRow,
 } from "~/models/episodes.server";
+import { enqueueEpisodeDeliveries } from "~/models/email-deliveries.server";
 import { trackEvent } from "~/models/events.server";
 import {
   acknowledgeDispatches as acknowledgeJobs,
@@ -268,6 +270,7 @@ async function endAttemptWithJob(
   const runAt = new Date(Date.now() + retryDelayMs(job?.attempts ?? 1, settings.retryBaseMs));
   await releaseJob(sql, { organizationId: input.organizationId, episodeId: input.episodeId, outcome, error: input.reason, runAt });
   if (outcome === "failed") {
+    await enqueueGenerationFailedEmails(sql, episode);
     await trackEvent(sql, {
       organizationId: input.organizationId,
       userId: null,
@@ -324,7 +327,8 @@ export async function applyProgress(sql: Queryable, message: Omit<ProgressMessag
 /**
  * The one way an episode is published, by n8n's callback and by the built-in pipeline alike: content stored,
  * reading time computed, the model calls in the ledger and the day's roll-up (once per call id), the job
- * completed, the project's next DRAFT in place, an event, an audit row and the announcement — one transaction.
+ * completed, the project's next DRAFT in place, one email per confirmed subscriber in the outbox, an event, an
+ * audit row and the announcement — one transaction.
  * A second report for a PUBLISHED episode changes nothing.
  */
 export async function publishGeneration(
@@ -352,6 +356,7 @@ export async function publishGeneration(
     })),
   });
   await completeJob(sql, episode.organizationId, episode.id);
+  await enqueueEpisodeDeliveries(sql, { organizationId: episode.organizationId, episodeId: episode.id, projectId: episode.projectId });
   const project = await getProject(sql, episode.organizationId, episode.projectId);
   if (project) await ensureNextDraft(sql, project);
   await trackEvent(sql, {
@@ -419,11 +424,12 @@ export async function reapExpiredLeases(db: Db, settings: GenerationSettings, li
       } else {
         await releaseJob(sql, { organizationId: job.organizationId, episodeId: job.episodeId, outcome: "failed", error: "lease expired" });
         if (episode?.status === "QUEUED") {
-          await failQueuedEpisode(
+          const failed = await failQueuedEpisode(
             sql,
             { organizationId: job.organizationId, episodeId: job.episodeId, reason: "Every attempt ran out of time." },
             REAPER,
           );
+          if (failed) await enqueueGenerationFailedEmails(sql, failed);
         }
       }
     }

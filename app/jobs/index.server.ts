@@ -3,6 +3,9 @@ import { builtinGenerator } from "~/generation/pipeline.server";
 import { n8nGenerator } from "~/generation/n8n.server";
 import type { Generator } from "~/generation/generator.server";
 import { generationSettings } from "~/generation/lifecycle.server";
+import { selectEmailProvider } from "~/email/providers.server";
+import { senderSettings } from "~/email/sender.server";
+import { emailSender } from "./email.server";
 import { generationDispatcher, generationReaper, generationScheduler } from "./generation.server";
 import { housekeepingWorkers, type BackgroundWorker } from "./workers.server";
 
@@ -32,5 +35,6 @@ export function backgroundWorkers(config: Config): BackgroundWorker[] {
     }),
     // Often enough that a lost attempt is retried well within the timeout, never busier than every second.
     generationReaper(settings, Math.max(1_000, Math.min(30_000, Math.round(settings.timeoutMs / 4)))),
+    emailSender({ provider: selectEmailProvider(config), settings: senderSettings(config), pollIntervalMs: config.EMAIL_POLL_INTERVAL_MS }),
   ];
 }

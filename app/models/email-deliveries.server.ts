@@ -1,4 +1,5 @@
-import type { Queryable } from "~/lib/db.server";
+import crypto from "node:crypto";
+import type { Db, Queryable } from "~/lib/db.server";
 
 /**
  * The email outbox: one row per message to send. Rows are inserted inside the transaction of the change that
@@ -74,6 +75,7 @@ export interface EmailDeliveryRow {
   provider: EmailProvider | null;
   providerStatus: ProviderStatus | null;
   providerStatusAt: Date | null;
+  batchId: string | null;
   headers: Record<string, string>;
   lastError: string | null;
   lockedUntil: Date | null;
@@ -113,6 +115,7 @@ export async function enqueueEmail(sql: Queryable, input: EnqueueEmailInput): Pr
     )
     on conflict do nothing
     returning id`;
+  if (row) await announceOutbox(sql);
   return { enqueued: !!row, deliveryId: row?.id ?? null };
 }
 
@@ -138,6 +141,7 @@ export async function enqueueEpisodeDeliveries(
     from readers
     on conflict (episode_id, subscriber_id) where kind = 'episode' do nothing
     returning id`;
+  if (rows.length) await announceOutbox(sql);
   return { enqueued: rows.length };
 }
 
@@ -159,89 +163,166 @@ export async function listDeliveries(
     order by created_at desc, id limit ${options.limit ?? 100}`;
 }
 
+/** The channel a new outbox row is announced on (at commit), so a sender wakes at once instead of polling. */
+export const OUTBOX_CHANNEL = "email_outbox";
+
+async function announceOutbox(sql: Queryable): Promise<void> {
+  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  leaseMs: number;
+  /** Rows to look at; batches cut by this limit wait for the next claim. */
+  limit: number;
+  /** The provider's batch size: 1 sends every email on its own. */
+  batchSize: number;
+}
+
+/** A claimed group: sent in one provider request (a batch) or alone. */
+export interface ClaimedUnit {
+  batchId: string | null;
+  deliveries: EmailDeliveryRow[];
+}
+
 /**
- * Takes up to `limit` deliveries that are due: pending ones whose time has come, and sending ones whose lease ran
- * out (their sender died mid-send; the idempotency key makes the provider ignore a message it already accepted).
- * SKIP LOCKED lets many senders claim side by side without waiting on each other.
+ * Deliveries of every organization, newest first: only for the development outbox page, where someone trying the
+ * app must see the confirmation email of an account they have not signed in to yet.
  */
-export async function claimDueDeliveries(
-  sql: Queryable,
-  options: { owner: string; leaseMs: number; limit: number },
-): Promise<EmailDeliveryRow[]> {
-  return sql<EmailDeliveryRow[]>`
-    update email_deliveries d set
-      status = 'sending',
-      attempts = d.attempts + 1,
-      locked_by = ${options.owner},
-      locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
-    where d.id in (
-      select id from email_deliveries
+export async function listDeliveriesOfAllOrganizations(sql: Queryable, options: { limit?: number } = {}): Promise<EmailDeliveryRow[]> {
+  return sql<EmailDeliveryRow[]>`select * from email_deliveries order by created_at desc, id limit ${options.limit ?? 100}`;
+}
+
+/** One delivery by id alone: for the development outbox page only, as above. */
+export async function getDeliveryOfAnyOrganization(sql: Queryable, deliveryId: string): Promise<EmailDeliveryRow | undefined> {
+  const [row] = await sql<EmailDeliveryRow[]>`select * from email_deliveries where id = ${deliveryId}`;
+  return row;
+}
+
+/**
+ * Takes deliveries that are due — pending ones whose time has come, and sending ones whose lease ran out (their
+ * sender died mid-send) — and leases them to `owner`, in one transaction. SKIP LOCKED lets senders claim side by
+ * side. A batch is only taken whole: one cut by the limit, or partly held by another sender, waits.
+ *
+ * On a first attempt, rows whose address is now suppressed or whose subscriber has left are cancelled, and episode
+ * rows are then grouped into new batches of `batchSize`. From then on a batch never changes, so a repeat is the
+ * very request the provider may already have accepted.
+ */
+export async function claimDueDeliveries(sql: Db, options: ClaimOptions): Promise<ClaimedUnit[]> {
+  return sql.begin(async (tx) => {
+    const due = await tx<{ id: string; batchId: string | null }[]>`
+      select id, batch_id from email_deliveries
       where (status = 'pending' and next_attempt_at <= now()) or (status = 'sending' and locked_until < now())
-      order by next_attempt_at, id
+      order by next_attempt_at, batch_id nulls last, id
       limit ${options.limit}
-      for update skip locked
+      for update skip locked`;
+    if (!due.length) return [];
+    const batchIds = [...new Set(due.map((row) => row.batchId).filter((id): id is string => !!id))];
+    const sizes = batchIds.length
+      ? await tx<{ batchId: string; size: number }[]>`
+          select batch_id, count(*)::int as size from email_deliveries
+          where batch_id = any(${batchIds}::uuid[]) and status in ('pending', 'sending')
+          group by batch_id`
+      : [];
+    const held = new Map<string, number>();
+    for (const row of due) if (row.batchId) held.set(row.batchId, (held.get(row.batchId) ?? 0) + 1);
+    const whole = new Set(sizes.filter((batch) => held.get(batch.batchId) === batch.size).map((batch) => batch.batchId));
+    const ids = due.filter((row) => !row.batchId || whole.has(row.batchId)).map((row) => row.id);
+    if (!ids.length) return [];
+
+    await tx`
+      update email_deliveries d set status = 'cancelled', locked_until = null, locked_by = null,
+        last_error = case when s.status is not null and s.status <> 'confirmed'
+          then 'The subscriber is ' || s.status || ' now.' else 'The address is suppressed.' end
+      from email_deliveries d2
+      left join subscribers s on s.id = d2.subscriber_id and s.organization_id = d2.organization_id
+      where d.id = d2.id and d.id = any(${ids}::uuid[]) and d.attempts = 0
+        and (
+          (d2.kind = 'episode' and (s.status is distinct from 'confirmed'))
+          or exists (select 1 from email_suppressions x where x.organization_id = d2.organization_id and x.email = d2.to_email)
+        )`;
+    const claimed = await tx<EmailDeliveryRow[]>`
+      update email_deliveries set
+        status = 'sending',
+        attempts = attempts + 1,
+        locked_by = ${options.owner},
+        locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
+      where id = any(${ids}::uuid[]) and status in ('pending', 'sending')
+      returning *`;
+
+    // Fresh episode rows go out in batches; everything else alone.
+    const fresh = claimed.filter((row) => !row.batchId && row.kind === "episode" && options.batchSize > 1);
+    for (let start = 0; start < fresh.length; start += options.batchSize) {
+      const chunk = fresh.slice(start, start + options.batchSize);
+      const batchId = crypto.randomUUID();
+      await tx`update email_deliveries set batch_id = ${batchId} where id = any(${chunk.map((row) => row.id)}::uuid[])`;
+      for (const row of chunk) row.batchId = batchId;
+    }
+
+    const units = new Map<string, ClaimedUnit>();
+    const singles: ClaimedUnit[] = [];
+    for (const row of claimed.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      if (!row.batchId) singles.push({ batchId: null, deliveries: [row] });
+      else {
+        const unit = units.get(row.batchId) ?? { batchId: row.batchId, deliveries: [] };
+        unit.deliveries.push(row);
+        units.set(row.batchId, unit);
+      }
+    }
+    return [...units.values(), ...singles];
+  });
+}
+
+export type DeliveryOutcome =
+  | { kind: "sent"; providerMessageId: string | null }
+  | { kind: "retry"; at: Date; error: string }
+  | { kind: "failed"; error: string };
+
+export interface DeliveryResult {
+  id: string;
+  subject: string | null;
+  headers: Record<string, string>;
+  outcome: DeliveryOutcome;
+}
+
+/**
+ * What came of a claimed group, in one statement: the subject and headers it was sent with, and sent (with the
+ * provider's id), back to pending for a retry, or failed. Only rows still leased to `owner` change. Returns how many did.
+ */
+export async function recordDeliveryResults(
+  sql: Queryable,
+  input: { owner: string; provider: EmailProvider; results: DeliveryResult[] },
+): Promise<number> {
+  if (!input.results.length) return 0;
+  const rows = input.results.map((result) => ({
+    id: result.id,
+    subject: result.subject?.slice(0, 998) || null,
+    headers: result.headers,
+    status: result.outcome.kind === "sent" ? "sent" : result.outcome.kind === "retry" ? "pending" : "failed",
+    provider_message_id: result.outcome.kind === "sent" ? result.outcome.providerMessageId : null,
+    next_attempt_at: result.outcome.kind === "retry" ? result.outcome.at.toISOString() : null,
+    last_error: result.outcome.kind === "sent" ? null : result.outcome.error.slice(0, 2000),
+  }));
+  const updated = await sql`
+    update email_deliveries d set
+      subject = coalesce(r.subject, d.subject),
+      headers = r.headers,
+      status = r.status,
+      provider = ${input.provider},
+      provider_message_id = coalesce(r.provider_message_id, d.provider_message_id),
+      sent_at = case when r.status = 'sent' then now() else null end,
+      next_attempt_at = coalesce(r.next_attempt_at, d.next_attempt_at),
+      last_error = r.last_error,
+      locked_until = null,
+      locked_by = null
+    from jsonb_to_recordset(${sql.json(rows as never)}) as r(
+      id uuid, subject text, headers jsonb, status text, provider_message_id text, next_attempt_at timestamptz, last_error text
     )
-    returning d.*`;
+    where d.id = r.id and d.status = 'sending' and d.locked_by = ${input.owner}`;
+  return updated.count;
 }
 
-/** The rendered subject and headers, recorded before the send so the outbox page shows what went out. */
-export async function recordRendered(
-  sql: Queryable,
-  delivery: Pick<EmailDeliveryRow, "id" | "organizationId">,
-  rendered: { subject: string; headers: Record<string, string> },
-): Promise<void> {
-  await sql`
-    update email_deliveries set subject = ${rendered.subject.slice(0, 998)}, headers = ${sql.json(rendered.headers)}
-    where organization_id = ${delivery.organizationId} and id = ${delivery.id}`;
-}
-
-/** The provider accepted the message. Only the sender that holds the lease can record it. */
-export async function markSent(
-  sql: Queryable,
-  delivery: Pick<EmailDeliveryRow, "id" | "organizationId">,
-  result: { owner: string; provider: EmailProvider; providerMessageId: string | null },
-): Promise<boolean> {
-  const rows = await sql`
-    update email_deliveries set status = 'sent', sent_at = now(), provider = ${result.provider},
-      provider_message_id = ${result.providerMessageId}, last_error = null, locked_until = null, locked_by = null
-    where organization_id = ${delivery.organizationId} and id = ${delivery.id}
-      and status = 'sending' and locked_by = ${result.owner}`;
-  return rows.count === 1;
-}
-
-/** A failed attempt: tried again at `retryAt`, or failed for good when `retryAt` is null. */
-export async function markAttemptFailed(
-  sql: Queryable,
-  delivery: Pick<EmailDeliveryRow, "id" | "organizationId">,
-  result: { owner: string; provider: EmailProvider; error: string; retryAt: Date | null },
-): Promise<boolean> {
-  const rows = await sql`
-    update email_deliveries set
-      status = ${result.retryAt ? "pending" : "failed"},
-      next_attempt_at = coalesce(${result.retryAt}, next_attempt_at),
-      provider = ${result.provider},
-      last_error = ${result.error.slice(0, 2000)},
-      locked_until = null, locked_by = null
-    where organization_id = ${delivery.organizationId} and id = ${delivery.id}
-      and status = 'sending' and locked_by = ${result.owner}`;
-  return rows.count === 1;
-}
-
-/** Nothing is sent: the address was suppressed or the reader left after the row was queued. */
-export async function markCancelled(
-  sql: Queryable,
-  delivery: Pick<EmailDeliveryRow, "id" | "organizationId">,
-  result: { owner: string; reason: string },
-): Promise<boolean> {
-  const rows = await sql`
-    update email_deliveries set status = 'cancelled', last_error = ${result.reason.slice(0, 2000)},
-      locked_until = null, locked_by = null
-    where organization_id = ${delivery.organizationId} and id = ${delivery.id}
-      and status = 'sending' and locked_by = ${result.owner}`;
-  return rows.count === 1;
-}
-
-/** Gives claimed rows back untouched (the sender is shutting down before it sent them). */
+/** Gives claimed rows back untouched (the sender is stopping before it sent them). */
 export async function releaseDeliveries(sql: Queryable, owner: string, ids: string[]): Promise<void> {
   if (!ids.length) return;
   await sql`

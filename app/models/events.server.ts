@@ -8,7 +8,10 @@ export type ProductEventType =
   | "conversation_abandoned"
   | "episode_generation_requested"
   | "episode_published"
-  | "episode_failed";
+  | "episode_failed"
+  | "episode_opened"
+  | "feedback_submitted"
+  | "subscriber_unsubscribed";
 
 /** A product event, for understanding use; written in the same transaction as the change it describes. */
 export async function trackEvent(

@@ -1,7 +1,7 @@
 import { type ActionFunctionArgs, type LoaderFunctionArgs, type MetaFunction } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import { z } from "zod";
-import { requireOrgContext } from "~/auth/context.server";
+import { getViewer, requireOrgContext } from "~/auth/context.server";
 import { Breadcrumbs } from "~/components/breadcrumbs";
 import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-boundary";
 import { ErrorSummary } from "~/components/error-summary";
@@ -9,14 +9,17 @@ import { EpisodeArticle, type PublishedEpisode } from "~/components/episode-arti
 import { RetryForm, generationRequestMessage, generationRequestStatus } from "~/components/episode-actions";
 import { useEpisodeLive } from "~/components/episode-live";
 import { GenerationStatus, stageAnnouncement } from "~/components/generation-status";
+import { openEpisodeAsReader } from "~/email/reader-links.server";
 import { canRequestGeneration, retryEpisode } from "~/generation/lifecycle.server";
 import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { jsonResponse, notFound, readForm, requestMeta } from "~/lib/http.server";
+import { markdownToSafeHtml } from "~/lib/markdown-html.server";
 import { requireId } from "~/lib/route-params.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { OUT_OF_DATE_MESSAGE, parseWith } from "~/lib/validation";
-import { getEpisode } from "~/models/episodes.server";
+import { recordEpisodeOpened } from "~/models/episode-feedback.server";
+import { getEpisode, type EpisodeRow } from "~/models/episodes.server";
 import { getProject } from "~/models/projects.server";
 import { episodeLiveState } from "~/realtime/episode-state";
 
@@ -24,34 +27,44 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.published?.title ?? "Episode"} · ${data?.project.title ?? "Many Futures"}` },
 ];
 
+function publishedView(episode: EpisodeRow, zone: string, canManage: boolean): PublishedEpisode | null {
+  if (episode.status !== "PUBLISHED" || !episode.publishedAt) return null;
+  return {
+    title: episode.title ?? "Untitled episode",
+    summary: episode.summary,
+    contentHtml: markdownToSafeHtml(episode.content ?? "", { sectionLevel: 1, target: "web" }),
+    publishedAt: episode.publishedAt.toISOString(),
+    publishedLabel: formatInZone(episode.publishedAt, zone),
+    readingMinutes: episode.readingMinutes ?? 1,
+    sources: episode.sources ?? [],
+    qaNotes: canManage && episode.qaPassed === false ? (episode.qaNotes ?? "") : null,
+  };
+}
+
+/**
+ * Members of the organization see any episode. A subscriber following "read on the web" from their email sees the
+ * published episode without signing in: the `reader` token in the link names them and this episode.
+ */
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizationId, role } = await requireOrgContext(request, context);
   const episodeId = requireId(request, params.episodeId);
   const db = getDb();
+  const readerToken = new URL(request.url).searchParams.get("reader");
+  const reader = readerToken && !(await getViewer(request, context)) ? await openEpisodeAsReader(db, readerToken, episodeId) : undefined;
+  const { organizationId, role, userId } = reader ? { ...reader, role: "member" as const, userId: null } : await requireOrgContext(request, context);
   const episode = await getEpisode(db, organizationId, episodeId);
-  if (!episode) throw notFound(request);
+  if (!episode || (reader && episode.status !== "PUBLISHED")) throw notFound(request);
   const project = await getProject(db, organizationId, episode.projectId);
   const zone = project?.timezone ?? "UTC";
-  const canManage = canRequestGeneration(role);
-  const published: PublishedEpisode | null =
-    episode.status === "PUBLISHED" && episode.publishedAt
-      ? {
-          title: episode.title ?? "Untitled episode",
-          summary: episode.summary,
-          content: episode.content ?? "",
-          publishedAt: episode.publishedAt.toISOString(),
-          publishedLabel: formatInZone(episode.publishedAt, zone),
-          readingMinutes: episode.readingMinutes ?? 1,
-          sources: episode.sources ?? [],
-          qaNotes: canManage && episode.qaPassed === false ? (episode.qaNotes ?? "") : null,
-        }
-      : null;
+  const canManage = !reader && canRequestGeneration(role);
+  const published = publishedView(episode, zone, canManage);
+  if (published && userId) await recordEpisodeOpened(db, { organizationId, episodeId, userId });
   return {
     project: { id: episode.projectId, title: project?.title ?? "Project" },
     live: episodeLiveState(episode),
     scheduledLabel: formatInZone(episode.scheduledFor, zone),
     published,
     canManage,
+    reader: !!reader,
     serverNow: Date.now(),
   };
 }
@@ -93,13 +106,17 @@ export default function EpisodePage() {
           <meta httpEquiv="refresh" content="10" />
         </noscript>
       ) : null}
-      <Breadcrumbs
-        items={[
-          { label: "Projects", to: "/projects" },
-          { label: data.project.title, to: `/projects/${data.project.id}` },
-          { label: heading },
-        ]}
-      />
+      {data.reader ? (
+        <p className="muted">An episode of {data.project.title}</p>
+      ) : (
+        <Breadcrumbs
+          items={[
+            { label: "Projects", to: "/projects" },
+            { label: data.project.title, to: `/projects/${data.project.id}` },
+            { label: heading },
+          ]}
+        />
+      )}
       <ErrorSummary errors={actionData?.error ? { form: actionData.error } : undefined} fieldIds={{}} />
       {data.published ? (
         <EpisodeArticle episode={data.published} />

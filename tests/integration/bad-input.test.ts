@@ -59,6 +59,13 @@ beforeAll(async () => {
     update episodes set status = 'FAILED', failure_reason = 'n8n refused the connection'
     where project_id = ${project.id} and status = 'QUEUED' returning id`;
   params.episodeId = episode.id;
+  // An email in the owner's outbox, so its page exists.
+  const [delivery] = await db`
+    insert into email_deliveries (organization_id, kind, to_email, idempotency_key, payload)
+    values (${owner.organizationId}, 'sign_in_link', 'reader@example.com', gen_random_uuid()::text,
+      ${db.json({ name: "R", signInUrl: "http://localhost:3000/x", expiresAt: new Date().toISOString() })})
+    returning id`;
+  params.deliveryId = delivery.id;
 
   // A member, so the organization page has role and removal forms for someone else.
   const memberEmail = `member-${crypto.randomBytes(4).toString("hex")}@example.com`;

@@ -19,7 +19,7 @@ const routes = (await readRouteManifest()).filter((route) => route.params.length
 
 let a: SignedIn;
 let b: SignedIn;
-const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", episodeId: "", subscriberId: "", projectVersion: 0 };
+const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", episodeId: "", subscriberId: "", deliveryId: "", projectVersion: 0 };
 
 /** B's value for each route parameter. */
 let bValues: Record<string, string>;
@@ -65,6 +65,10 @@ function probes(): Record<string, Probe[]> {
     "routes/api.projects.$projectId": [{ method: "PATCH", json: { version: bIds.projectVersion, title: "Taken by A" } }, { method: "DELETE" }],
     "routes/invitations.$token": [{ method: "POST", form: {} }],
     "routes/episodes.$episodeId": [{ method: "POST", form: { intent: "retry" } }],
+    // Signed links: what A could know of B's is an id, never a signature.
+    "routes/unsubscribe.$token": [{ method: "POST", form: { "List-Unsubscribe": "One-Click" } }],
+    "routes/dev.outbox.$deliveryId": [{ method: "POST", form: {} }],
+    "routes/feedback.$token": [{ method: "POST", form: { rating: "5", comment: "Planted by A" } }],
     "routes/$": [{ method: "POST", form: {} }],
     "routes/api.$": [{ method: "POST", json: {} }],
   };
@@ -97,7 +101,7 @@ async function snapshotOfB() {
       (select coalesce(json_agg(m order by m.id), '[]') from memberships m where m.organization_id = ${organizationId}) as memberships,
       (select coalesce(json_agg(i order by i.id), '[]') from invitations i where i.organization_id = ${organizationId}) as invitations,
       (select coalesce(json_agg(s order by s.id), '[]') from subscribers s where s.organization_id = ${organizationId}) as subscribers,
-      (select count(*)::int from email_deliveries d where d.organization_id = ${organizationId}) as emails,
+      (select coalesce(json_agg(d order by d.id), '[]') from email_deliveries d where d.organization_id = ${organizationId}) as deliveries,
       (select count(*)::int from audit_log where organization_id = ${organizationId}) as audit_rows,
       (select count(*)::int from user_events where organization_id = ${organizationId}) as events`;
   return state;
@@ -140,6 +144,12 @@ beforeAll(async () => {
   // B's episode: the one Generate now queued for B's project, on its way.
   expect((await b.client.post(`/projects/${bIds.projectId}`, { intent: "generate-now" })).status).toBe(302);
   [{ id: bIds.episodeId }] = await db`select id from episodes where organization_id = ${b.organizationId} and status = 'QUEUED'`;
+  // An email in B's outbox.
+  [{ id: bIds.deliveryId }] = await db`
+    insert into email_deliveries (organization_id, kind, to_email, idempotency_key, payload)
+    values (${b.organizationId}, 'sign_in_link', 'b-reader@example.com', gen_random_uuid()::text,
+      ${db.json({ name: "B", signInUrl: "http://localhost:3000/x", expiresAt: new Date().toISOString() })})
+    returning id`;
 
   bValues = {
     projectId: bIds.projectId,
@@ -147,6 +157,7 @@ beforeAll(async () => {
     // B's invitation is its id, and an id is not a token.
     token: bIds.invitationId,
     episodeId: bIds.episodeId,
+    deliveryId: bIds.deliveryId,
     "*": bIds.projectId,
   };
 });

@@ -202,7 +202,7 @@ describe("cross-site requests to every action route", () => {
       for (const kind of kinds) {
         for (const attack of ATTACKS) {
           it(`is refused as a ${kind} request, ${attack.name}`, async () => {
-            const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId, token: victim.invitationToken, "*": "anything" });
+            const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId, token: victim.invitationToken, deliveryId: crypto.randomUUID(), "*": "anything" });
             const url = `${app.baseUrl}${path}${kind === "data" ? `?_data=${encodeURIComponent(route.id)}` : ""}`;
             for (const forgery of forgeriesFor(route, victim)) {
               const before = await snapshot(database.db);
@@ -229,7 +229,7 @@ describe("cross-site requests to every action route", () => {
 
   it("still lets the victim's own pages post (same origin), so the refusals above are not a blanket no", async () => {
     const route = manifest.find((r) => r.id === "routes/projects.$projectId._index")!;
-    const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId });
+    const path = fillPattern(route, { projectId: victim.projectId, episodeId: victim.episodeId, deliveryId: crypto.randomUUID() });
     const before = await snapshot(database.db);
     const res = await send(`${app.baseUrl}${path}?_data=${encodeURIComponent(route.id)}`, {
       method: "POST",
@@ -244,7 +244,7 @@ describe("cross-site requests to every action route", () => {
 describe("routes exempt from the guard", () => {
   for (const route of actionRoutes.filter((r) => isCsrfExempt(r.pattern))) {
     it(`${route.pattern} is reached from another origin, where its own signature check refuses an unsigned post`, async () => {
-      const res = await send(`${app.baseUrl}${fillPattern(route, { "*": "anything" })}`, {
+      const res = await send(`${app.baseUrl}${fillPattern(route, { "*": "anything", token: "not-a-signed-token" })}`, {
         method: "POST",
         headers: { Origin: FOREIGN, "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json" },
         body: "{}",
