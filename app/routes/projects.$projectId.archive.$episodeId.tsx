@@ -5,6 +5,7 @@ import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-bou
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { getDb } from "~/lib/db.server";
 import { notFound, onlyGet } from "~/lib/http.server";
+import { markdownToSafeHtml } from "~/lib/markdown-html.server";
 import { requireId } from "~/lib/route-params.server";
 import { formatInZone } from "~/lib/schedule.server";
 import { getArchiveEpisode } from "~/models/archive.server";
@@ -20,7 +21,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
   const published: PublishedEpisode = {
     title: episode.title,
     summary: episode.summary,
-    content: episode.content,
+    contentHtml: markdownToSafeHtml(episode.content, { sectionLevel: 1, target: "web" }),
     publishedAt: episode.publishedAt.toISOString(),
     publishedLabel: formatInZone(episode.publishedAt, project.timezone),
     readingMinutes: episode.readingMinutes ?? 1,

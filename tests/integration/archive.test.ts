@@ -115,7 +115,7 @@ describe("the Atom feed", () => {
     expect(tricky.link["@_href"]).toMatch(new RegExp(`/projects/${projectId}/archive/${episodeId}$`));
     expect(tricky.summary["#text"]).toBe("A summary with <b>tags</b> & ampersands");
     const content: string = tricky.content["#text"];
-    expect(content).toContain('<a href="https://example.com/a?b=1&amp;c=2">link</a>');
+    expect(content).toMatch(/<a href="https:\/\/example.com\/a\?b=1&amp;c=2"[^>]*>link<\/a>/);
     expect(content).not.toContain("<iframe");
     expect(feed.updated).toBe(new Date(Math.max(...feed.entry.map((e: { updated: string }) => Date.parse(e.updated)))).toISOString());
   });

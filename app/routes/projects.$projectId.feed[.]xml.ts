@@ -1,10 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { renderToStaticMarkup } from "react-dom/server";
-import { Markdown } from "~/components/markdown";
 import { requireArchiveProject } from "~/auth/archive-access.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { atomFeedXml } from "~/lib/atom.server";
 import { getDb } from "~/lib/db.server";
+import { markdownToSafeHtml } from "~/lib/markdown-html.server";
 import { onlyGet } from "~/lib/http.server";
 import { listArchiveEpisodes } from "~/models/archive.server";
 
@@ -27,7 +26,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       published: episode.publishedAt,
       updated: episode.updatedAt,
       summary: episode.summary,
-      contentHtml: renderToStaticMarkup(<Markdown sectionLevel={1}>{episode.content}</Markdown>),
+      contentHtml: markdownToSafeHtml(episode.content, { sectionLevel: 1, target: "web" }),
     })),
   });
   return new Response(xml, {
