@@ -38,8 +38,10 @@ test("a subscriber added by the owner confirms by email, receives the episode, a
   await page.getByRole("button", { name: "Create project" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toContainText("Tidal futures");
 
+  const projectPath = new URL(page.url()).pathname;
   await page.getByRole("link", { name: "Subscribers" }).click();
-  await page.getByLabel("Email").fill(readerEmail);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Subscribers");
+  await page.getByLabel("Email", { exact: true }).fill(readerEmail);
   await page.getByLabel("Name (optional)").fill("Rory Reader");
   await page.getByRole("button", { name: "Add and send confirmation" }).click();
   await expect(page.getByRole("status")).toContainText(`${readerEmail} is added`);
@@ -58,7 +60,7 @@ test("a subscriber added by the owner confirms by email, receives the episode, a
   await expect(page.getByRole("row", { name: new RegExp(readerEmail) })).toContainText("Confirmed");
 
   // An episode is published; its email to the reader carries the one-click unsubscribe link.
-  await page.goto(page.url().replace(/\/subscribers$/, ""));
+  await page.goto(projectPath);
   await page.getByRole("button", { name: "Generate now" }).click();
   const unsubscribe = await linkFromOutbox("episode", readerEmail, (row) => /<(https?:\/\/[^>]+\/unsubscribe\/[^>]+)>/.exec(row.headers["List-Unsubscribe"] ?? "")?.[1]);
 
@@ -68,7 +70,7 @@ test("a subscriber added by the owner confirms by email, receives the episode, a
   await expect(reader.getByRole("heading", { level: 1 })).toHaveText("You are unsubscribed");
   await readerContext.close();
 
-  await page.goto(`${new URL(page.url()).pathname}/subscribers`);
+  await page.goto(`${projectPath}/subscribers`);
   await expect(page.getByRole("row", { name: new RegExp(readerEmail) })).toContainText("Unsubscribed");
 });
 
@@ -81,13 +83,14 @@ test("a forgotten password is reset from the emailed link, and the new one signs
 
   await page.goto("/signin");
   await page.getByRole("link", { name: "Forgot password?" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Reset your password");
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Email me a reset link" }).click();
   await expect(page.getByRole("status").filter({ hasText: "If an account uses that address" })).toBeVisible();
 
   await page.goto(await linkFromOutbox("password_reset", email, (row) => row.payload.resetUrl));
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Choose a new password");
-  await page.getByLabel("New password").fill("the new password");
+  await page.getByLabel("New password", { exact: true }).fill("the new password");
   await page.getByRole("button", { name: "Set new password" }).click();
   await expect(page).toHaveURL(/\/signin$/);
   await expect(page.getByRole("status").filter({ hasText: "Your password is changed" })).toBeVisible();
