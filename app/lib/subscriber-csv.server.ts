@@ -30,15 +30,25 @@ const NAME_HEADERS = new Set(["name", "full name", "display name"]);
  * why, and repeats of an address after its first row count as invalid too.
  */
 export function parseSubscriberCsv(text: string): ParsedImport {
-  let records: { record: string[]; info: { lines: number } }[];
+  let parsedRecords: { record: string[]; info: { lines: number } }[];
   try {
-    records = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: true, trim: true, info: true });
+    // Empty lines are kept (and dropped below) so every line belongs to a record: a record then starts on the line
+    // after the previous one ended, even when a quoted value spans lines (csv-parse reports where records end).
+    parsedRecords = parse(text, { bom: true, relax_column_count: true, skip_empty_lines: false, trim: true, info: true });
   } catch (error) {
     if (error instanceof CsvError) {
       const line = (error as CsvError & { lines?: number }).lines;
       return { ok: false, error: `The file is not valid CSV${line ? ` (near line ${line})` : ""}: ${error.message.replace(/^Invalid [^:]+:\s*/, "")}` };
     }
     throw error;
+  }
+  const records: { record: string[]; line: number }[] = [];
+  let previousEnd = 0;
+  for (const { record, info } of parsedRecords) {
+    const line = previousEnd + 1;
+    previousEnd = info.lines;
+    if (record.length === 1 && record[0] === "") continue;
+    records.push({ record, line });
   }
   if (!records.length) return { ok: false, error: "The file has no addresses in it." };
 
@@ -54,8 +64,7 @@ export function parseSubscriberCsv(text: string): ParsedImport {
   const rows: ImportRow[] = [];
   const invalid: InvalidRow[] = [];
   const seen = new Map<string, number>();
-  for (const { record, info } of body) {
-    const line = info.lines;
+  for (const { record, line } of body) {
     const value = record[emailColumn] ?? "";
     const parsed = emailField.safeParse(value);
     if (!parsed.success) {
