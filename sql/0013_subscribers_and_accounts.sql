@@ -35,3 +35,9 @@ create table account_tokens (
 create index account_tokens_user_purpose_idx on account_tokens (user_id, purpose, created_at desc);
 create trigger account_tokens_updated_at before update on account_tokens for each row execute function set_updated_at();
 alter table account_tokens enable row level security;
+
+-- Forms that make the app send an email to any address typed in (public subscribe, forgot password) are counted per
+-- client address in the sign-in counters' table, so one client cannot mail a crowd.
+alter table sign_in_attempts drop constraint sign_in_attempts_scope_check;
+alter table sign_in_attempts add constraint sign_in_attempts_scope_check
+  check (scope in ('address', 'email_address', 'email', 'mail_request_address'));

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { absoluteUrl } from "~/lib/app-url.server";
 import type { Db, Queryable } from "~/lib/db.server";
 import type { RequestMeta } from "~/lib/http.server";
@@ -6,6 +7,7 @@ import { consumeAccountToken, findAccountToken, issueAccountToken, issuedWithin,
 import { auditFor, recordAudit } from "~/models/audit.server";
 import { enqueueEmail } from "~/models/email-deliveries.server";
 import { createSession, endAllSessions } from "~/models/sessions.server";
+import { reserveMailRequest, type MailRequestReservation } from "~/models/sign-in-attempts.server";
 import {
   findUserByEmail,
   homeOrganizationId,
@@ -15,6 +17,8 @@ import {
   setPasswordHash,
 } from "~/models/users.server";
 import { hashPassword } from "./password.server";
+
+type MailRequestRefusal = Exclude<MailRequestReservation, { ok: true }>;
 
 /** How long each kind of link works. Password reset: an hour, as the issue asks; the others are only sign-ins. */
 export const LINK_MINUTES: Record<AccountTokenPurpose, number> = {
@@ -153,10 +157,12 @@ export async function signInWithEmailLink(
 
 /**
  * "Forgot password": mails a reset link valid for an hour when the address has a built-in account, at most one a
- * minute. The answer is the same either way.
+ * minute. The answer is the same either way; only a client sending too many such requests is refused.
  */
-export async function requestPasswordReset(db: Db, email: string, meta: RequestMeta): Promise<{ ok: true }> {
+export async function requestPasswordReset(db: Db, email: string, meta: RequestMeta): Promise<{ ok: true } | MailRequestRefusal> {
   const address = email.trim().toLowerCase();
+  const allowed = await reserveMailRequest(db, meta.ip && net.isIP(meta.ip) ? meta.ip : null);
+  if (!allowed.ok) return allowed;
   await db.begin(async (sql) => {
     const user = await findUserByEmail(sql, address);
     if (!user?.passwordHash) return;

@@ -1,3 +1,4 @@
+import net from "node:net";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { hashToken, randomToken } from "~/lib/crypto.server";
 import type { Db, Queryable } from "~/lib/db.server";
@@ -5,6 +6,7 @@ import type { RequestMeta } from "~/lib/http.server";
 import { canManageProjectLifecycle } from "~/lib/roles";
 import type { ImportRow, InvalidRow } from "~/lib/subscriber-csv.server";
 import { auditFor, recordAudit, type AuditActor } from "./audit.server";
+import { reserveMailRequest } from "./sign-in-attempts.server";
 import { enqueueEmail } from "./email-deliveries.server";
 import type { Actor } from "./organizations.server";
 import { isEmailVerified } from "./users.server";
@@ -297,13 +299,13 @@ export async function findPublicSubscribeProject(sql: Queryable, projectId: stri
   return project;
 }
 
-export type PublicSubscribeResult = { ok: true } | { ok: false; reason: "not_found" };
+export type PublicSubscribeResult = { ok: true } | { ok: false; reason: "not_found" } | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
 
 /**
  * The public form. The answer is the same for every address (new, pending, confirmed, gone), so it reveals no one
  * on the list. A new address, or one that left and asks again, becomes pending with a confirmation email; a
  * pending one gets a fresh link unless one went out in the last PUBLIC_RESEND_AFTER_MINUTES. Confirmed, bounced
- * and complained addresses get nothing.
+ * and complained addresses get nothing. One client address may send MAX_MAIL_REQUESTS_PER_ADDRESS of these a window.
  */
 export async function subscribePublicly(db: Db, projectId: string, input: { email: string; name: string }, meta: RequestMeta): Promise<PublicSubscribeResult> {
   const email = input.email.trim().toLowerCase();
@@ -311,6 +313,8 @@ export async function subscribePublicly(db: Db, projectId: string, input: { emai
     const [project] = await sql<ProjectRef[]>`
       select id, organization_id, title from projects where id = ${projectId} and public_subscribe for share`;
     if (!project) return { ok: false, reason: "not_found" } as const;
+    const allowed = await reserveMailRequest(sql, meta.ip && net.isIP(meta.ip) ? meta.ip : null);
+    if (!allowed.ok) return allowed;
     const actor: AuditActor = { userId: null, organizationId: project.organizationId, label: email };
     const [created] = await sql<SubscriberRow[]>`
       insert into subscribers (organization_id, project_id, email, name, status, source)

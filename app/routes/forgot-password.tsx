@@ -28,7 +28,14 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.ok) {
     return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)), email: String(values.email ?? "") }, { status: 400 });
   }
-  await requestPasswordReset(getDb(), parsed.data.email, requestMeta(request, context));
+  const result = await requestPasswordReset(getDb(), parsed.data.email, requestMeta(request, context));
+  if (!result.ok) {
+    const minutes = Math.ceil(result.retryAfterSeconds / 60);
+    return jsonResponse(
+      { errors: { form: `Too many requests from your network. Wait ${minutes} ${minutes === 1 ? "minute" : "minutes"} and try again.` }, email: parsed.data.email },
+      { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } },
+    );
+  }
   // The same answer for any address, with an account or without.
   return redirect("/forgot-password?sent=1");
 }

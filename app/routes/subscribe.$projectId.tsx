@@ -37,6 +37,13 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)), values } satisfies ActionData, { status: 400 });
   }
   const result = await subscribePublicly(getDb(), projectId, parsed.data, requestMeta(request, context));
+  if (!result.ok && result.reason === "rate_limited") {
+    const minutes = Math.ceil(result.retryAfterSeconds / 60);
+    return jsonResponse(
+      { errors: { form: `Too many requests from your network. Wait ${minutes} ${minutes === 1 ? "minute" : "minutes"} and try again.` }, values } satisfies ActionData,
+      { status: 429, headers: { "Retry-After": String(result.retryAfterSeconds) } },
+    );
+  }
   if (!result.ok) throw notFound(request);
   // The same answer for every address, so the form tells nobody who is on the list.
   return redirect(`/subscribe/${projectId}?sent=1`);

@@ -211,6 +211,18 @@ describe("password reset", () => {
     expect((await new TestClient().post("/signin", { email: person.email, password: PASSWORD })).status).toBe(302);
   });
 
+  it("refuses a client that asks too often, whatever the address, and no one else", async () => {
+    const flooder = new TestClient("198.51.100.99");
+    const statuses = [];
+    for (let i = 0; i < 21; i++) statuses.push((await flooder.post("/forgot-password", { email: unique(`flood${i}`) })).status);
+    expect(statuses.slice(0, 20).every((status) => status === 302)).toBe(true);
+    const refused = await flooder.post("/forgot-password", { email: unique("flood-more") });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect(await refused.text()).toContain("Too many requests from your network");
+    expect((await new TestClient("198.51.100.98").post("/forgot-password", { email: unique("neighbour") })).status).toBe(302);
+  });
+
   it("the sign-in page links to it", async () => {
     expect(await (await new TestClient().get("/signin")).text()).toContain('href="/forgot-password"');
   });

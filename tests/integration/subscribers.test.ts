@@ -340,6 +340,20 @@ describe("the public subscribe form", () => {
     expect((await subscriber(open, email)).status).toBe("confirmed");
   });
 
+  it("refuses a client that sends too many, and mails nobody for the refused ones", async () => {
+    const open = await insertProject(owner.organizationId, "Open to floods", { publicSubscribe: true });
+    const flooder = new TestClient("198.51.100.77");
+    for (let i = 0; i < 20; i++) expect((await post(flooder, `/subscribe/${open}`, { email: unique(`flood${i}`) })).status).toBe(302);
+    const victim = unique("victim");
+    const refused = await post(flooder, `/subscribe/${open}`, { email: victim });
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("Retry-After")).toMatch(/^\d+$/);
+    expect(await refused.text()).toContain("Too many requests from your network");
+    expect(await subscriber(open, victim)).toBeUndefined();
+    expect(await emailsTo(victim)).toEqual([]);
+    expect((await post(new TestClient("198.51.100.78"), `/subscribe/${open}`, { email: victim })).status).toBe(302);
+  });
+
   it("explains a bad address on the page", async () => {
     const open = await insertProject(owner.organizationId, "Open for typos", { publicSubscribe: true });
     const response = await post(new TestClient(), `/subscribe/${open}`, { email: "nope" });
