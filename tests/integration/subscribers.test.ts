@@ -190,6 +190,16 @@ describe("who may manage subscribers", () => {
     expect(actions.map((a) => a.action)).toEqual(["subscriber.member_opted_in", "subscriber.member_opted_out"]);
   });
 
+  it("a member's opt-in ends when they leave the organization", async () => {
+    const member = await joinOrganization(owner, "member", "Lee Leaver");
+    await post(member.client, `/projects/${projectId}`, { intent: "subscription", subscribed: "on" });
+    expect(await publishTo(projectId, owner.organizationId)).toContain(member.email);
+    const [membership] = await db`select id from memberships where organization_id = ${owner.organizationId} and user_id = ${member.userId}`;
+    expect((await post(owner.client, "/organization", { intent: "remove", membershipId: membership.id })).status).toBe(302);
+    expect((await subscriber(projectId, member.email)).status).toBe("unsubscribed");
+    expect(await publishTo(projectId, owner.organizationId)).not.toContain(member.email);
+  });
+
   it("an owner whose address is not verified cannot add or import subscribers, and is offered a new link", async () => {
     const client = new TestClient("203.0.113.61");
     const email = unique("unverified-owner");
