@@ -1,6 +1,7 @@
 // `npm run bench`: on one fresh PostgreSQL, measures the built app's HTTP latency and throughput, the generation
-// queue against graphile-worker (throughput and enqueue→dispatch latency) and callback→SSE delivery.
-// BENCH_ONLY=http,queue,latency,sse runs some sections only. Prints a table and writes
+// queue against graphile-worker (throughput and enqueue→dispatch latency), callback→SSE delivery, and email
+// (render time per episode email; sending an outbox of 10,000 to a local Resend under its 2 requests/s limit).
+// BENCH_ONLY=http,queue,latency,sse,email runs some sections only. Prints a table and writes
 // bench/results/<timestamp>.json (and latest.json).
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -9,12 +10,13 @@ import postgres from "postgres";
 import { createDb } from "../app/lib/db.server";
 import { startAppProcess } from "../tests/support/app-process";
 import { databaseUrl, startTestPostgres } from "../tests/support/postgres-server";
+import { outboxThroughput, renderTiming } from "./email";
 import { runLoad, type LoadResult } from "./load";
 import { queueLatency, queueThroughput, type LatencyResult, type ThroughputResult } from "./queue";
 import { seedListViews } from "./seed";
 import { sseDelivery, type SseResult } from "./sse";
 
-const SECTIONS = ["http", "queue", "latency", "sse"] as const;
+const SECTIONS = ["http", "queue", "latency", "sse", "email"] as const;
 type Section = (typeof SECTIONS)[number];
 const only = (process.env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 const unknownSections = only.filter((s) => !SECTIONS.includes(s as Section));
@@ -33,6 +35,10 @@ const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
 const SSE_CLIENTS = (process.env.BENCH_SSE_CLIENTS ?? "1000,10000").split(",").map(Number);
 const SSE_EVENTS = Number(process.env.BENCH_SSE_EVENTS ?? 5);
 const SSE_EPISODES = Number(process.env.BENCH_SSE_EPISODES ?? 10);
+const EMAIL_RENDER_SAMPLES = Number(process.env.BENCH_EMAIL_RENDER_SAMPLES ?? 500);
+const EMAIL_SUBSCRIBERS = Number(process.env.BENCH_EMAIL_SUBSCRIBERS ?? 10_000);
+/** Issue 10's target: an episode email renders in 10 ms or less (p50 and p95). */
+const EMAIL_RENDER_TARGET_MS = 10;
 /** The list views' target: p95 at or under this many milliseconds. */
 const LIST_VIEW_P95_TARGET_MS = 15;
 /** Issue 8's targets and the anchors they are read against (../shared/notes/stack-facts.md, "Queue anchors"). */
@@ -168,6 +174,8 @@ const report: Record<string, unknown> = {
     sseClients: SSE_CLIENTS,
     sseEvents: SSE_EVENTS,
     sseEpisodes: SSE_EPISODES,
+    emailRenderSamples: EMAIL_RENDER_SAMPLES,
+    emailSubscribers: EMAIL_SUBSCRIBERS,
   },
 };
 try {
@@ -250,6 +258,46 @@ try {
         "memory pass/fail": passFail(r.meetsMemoryTarget),
       })),
     );
+  });
+  if (runs("email")) await section("email", async () => {
+    const render = await renderTiming(server, EMAIL_RENDER_SAMPLES);
+    // The target applies to our two figures; the last row is the anchor.
+    const renderRows = render.map((r, index) => {
+      const ours = index < render.length - 1;
+      return {
+        ...r,
+        targetMs: ours ? EMAIL_RENDER_TARGET_MS : null,
+        meetsTarget: ours ? r.p50Ms <= EMAIL_RENDER_TARGET_MS && r.p95Ms <= EMAIL_RENDER_TARGET_MS : null,
+      };
+    });
+    console.log("Episode email render time, per subscriber (signed links, HTML and the plain-text part)");
+    console.table(
+      renderRows.map((r) => ({
+        what: r.what,
+        samples: r.samples,
+        "p50 ms": r.p50Ms,
+        "p95 ms": r.p95Ms,
+        "p99 ms": r.p99Ms,
+        target: r.targetMs === null ? "" : `p50 and p95 ≤ ${r.targetMs} ms`,
+        "pass/fail": passFail(r.meetsTarget),
+      })),
+    );
+    const outbox = await outboxThroughput(server, EMAIL_SUBSCRIBERS);
+    const honoured = outbox.refused429 === 0 && outbox.duplicates === 0;
+    report.email = { render: renderRows, outbox: { ...outbox, limitHonoured: honoured } };
+    console.log("Outbox → local Resend-compatible server: batches of 100, the server refusing a 3rd request within a second");
+    console.table([
+      {
+        subscribers: outbox.subscribers,
+        seconds: outbox.seconds,
+        "emails/s": outbox.emailsPerSecond,
+        requests: outbox.requests,
+        "429s": outbox.refused429,
+        duplicates: outbox.duplicates,
+        "floor s (limit)": outbox.floorSeconds,
+        "limit honoured": passFail(honoured),
+      },
+    ]);
   });
   (report.machine as Record<string, unknown>).loadAverageAtEnd = loadAverage();
   console.log(`load average: ${loadAtStart.join(" ")} at start, ${loadAverage().join(" ")} at end (${os.cpus().length} cores)`);

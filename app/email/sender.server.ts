@@ -18,7 +18,7 @@ import { getEpisode, type EpisodeRow } from "~/models/episodes.server";
 import { getProject } from "~/models/projects.server";
 import { getLinkSigner, type LinkSigner } from "./links.server";
 import type { EmailProviderClient, OutgoingEmail } from "./providers.server";
-import { renderEmail, type EpisodeEmailProps, type TemplateProps } from "./templates.server";
+import { renderEmail, type EpisodeEmailProps, type RenderedEmail, type TemplateProps } from "./templates.server";
 
 /**
  * The sender: claims due outbox rows, renders them, hands them to the provider and records what happened. Safe
@@ -59,6 +59,46 @@ interface EpisodeContext {
   episode: EpisodeRow;
   projectName: string;
   contentHtml: string;
+  /** The email rendered once with stand-ins for each reader's links and address (see personalise). */
+  template?: Promise<RenderedEmail>;
+}
+
+/**
+ * Every reader's copy of an episode is the same but for their links and address, so the template is rendered once
+ * per episode with these stand-ins and each copy replaces them: rendering 10,000 copies costs one render.
+ */
+const STAND_INS = {
+  webUrl: "https://stand-in.invalid/web",
+  unsubscribeUrl: "https://stand-in.invalid/unsubscribe",
+  feedbackUrls: [1, 2, 3, 4, 5].map((rating) => `https://stand-in.invalid/feedback-${rating}`),
+  email: "reader@stand-in.invalid",
+};
+
+interface ReaderValues {
+  webUrl: string;
+  unsubscribeUrl: string;
+  feedbackUrls: string[];
+  email: string;
+}
+
+/** What React escapes in text and attribute values. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;" })[c]!);
+}
+
+function personalise(template: RenderedEmail, values: ReaderValues): RenderedEmail {
+  const pairs: [string, string][] = [
+    [STAND_INS.webUrl, values.webUrl],
+    [STAND_INS.unsubscribeUrl, values.unsubscribeUrl],
+    ...STAND_INS.feedbackUrls.map((url, index): [string, string] => [url, values.feedbackUrls[index]!]),
+    [STAND_INS.email, values.email],
+  ];
+  let { html, text } = template;
+  for (const [standIn, value] of pairs) {
+    html = html.split(standIn).join(escapeHtml(value));
+    text = text.split(standIn).join(value);
+  }
+  return { subject: template.subject, html, text };
 }
 
 function baseHeaders(delivery: EmailDeliveryRow): Record<string, string> {
@@ -78,20 +118,9 @@ function tagsFor(delivery: EmailDeliveryRow): OutgoingEmail["tags"] {
   return tags;
 }
 
-/** Builds one episode email's props and its list headers (RFC 2369 List-Unsubscribe, RFC 8058 one-click). */
-export function episodeEmail(
-  delivery: EmailDeliveryRow,
-  context: EpisodeContext,
-  signer: LinkSigner,
-  settings: Pick<SenderSettings, "unsubscribeMailto" | "origin">,
-): { props: EpisodeEmailProps; headers: Record<string, string> } {
+function episodeProps(context: EpisodeContext, values: ReaderValues): EpisodeEmailProps {
   const { episode } = context;
-  const subscriberId = delivery.subscriberId!;
-  const organizationId = delivery.organizationId;
-  const unsubscribe = { organizationId, projectId: episode.projectId, subscriberId };
-  const unsubscribeUrl = signer.unsubscribeUrl(unsubscribe);
-  const mailto = `mailto:${settings.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${signer.unsubscribeToken(unsubscribe)}`)}`;
-  const props: EpisodeEmailProps = {
+  return {
     projectName: context.projectName,
     title: episode.title ?? "A new episode",
     summary: episode.summary,
@@ -99,17 +128,39 @@ export function episodeEmail(
     readingMinutes: episode.readingMinutes ?? 1,
     contentHtml: context.contentHtml,
     sources: episode.sources.map((source) => ({ title: source.title, url: source.url, publisher: source.publisher ?? null })),
-    webUrl: signer.episodeUrl({ episodeId: episode.id, organizationId, subscriberId }),
-    feedbackUrls: [1, 2, 3, 4, 5].map((rating) => signer.feedbackUrl({ organizationId, episodeId: episode.id, subscriberId, rating })),
-    unsubscribeUrl,
-    reason: `You get this because ${delivery.toEmail} subscribed to ${context.projectName} on Many Futures.`,
+    webUrl: values.webUrl,
+    feedbackUrls: values.feedbackUrls,
+    unsubscribeUrl: values.unsubscribeUrl,
+    reason: `You get this because ${values.email} subscribed to ${context.projectName} on Many Futures.`,
   };
+}
+
+/** One reader's episode email and its list headers (RFC 2369 List-Unsubscribe, RFC 8058 one-click). */
+export async function renderEpisodeEmail(
+  delivery: EmailDeliveryRow,
+  context: EpisodeContext,
+  signer: LinkSigner,
+  settings: Pick<SenderSettings, "unsubscribeMailto" | "origin">,
+): Promise<{ rendered: RenderedEmail; headers: Record<string, string> }> {
+  const { episode } = context;
+  const subscriberId = delivery.subscriberId!;
+  const organizationId = delivery.organizationId;
+  const unsubscribe = { organizationId, projectId: episode.projectId, subscriberId };
+  const values: ReaderValues = {
+    webUrl: signer.episodeUrl({ episodeId: episode.id, organizationId, subscriberId }),
+    unsubscribeUrl: signer.unsubscribeUrl(unsubscribe),
+    feedbackUrls: [1, 2, 3, 4, 5].map((rating) => signer.feedbackUrl({ organizationId, episodeId: episode.id, subscriberId, rating })),
+    email: delivery.toEmail,
+  };
+  context.template ??= renderEmail("episode", episodeProps(context, STAND_INS));
+  const rendered = personalise(await context.template, values);
+  const mailto = `mailto:${settings.unsubscribeMailto}?subject=${encodeURIComponent(`unsubscribe ${signer.unsubscribeToken(unsubscribe)}`)}`;
   const headers = {
-    "List-Unsubscribe": `<${unsubscribeUrl}>, <${mailto}>`,
+    "List-Unsubscribe": `<${values.unsubscribeUrl}>, <${mailto}>`,
     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     "List-Id": `<${episode.projectId}.${new URL(settings.origin).hostname}>`,
   };
-  return { props, headers };
+  return { rendered, headers };
 }
 
 /** Reads what episode emails need, once per episode per round. */
@@ -141,9 +192,9 @@ export async function renderDelivery(
   if (delivery.kind === "episode") {
     const context = await loadEpisodeContext(db, delivery, deps.episodes ?? new Map());
     if (!context) throw new Error("The episode is no longer published.");
-    const email = episodeEmail(delivery, context, deps.signer, deps.settings);
+    const email = await renderEpisodeEmail(delivery, context, deps.signer, deps.settings);
     headers = { ...headers, ...email.headers };
-    rendered = await renderEmail("episode", email.props);
+    rendered = email.rendered;
   } else {
     const kind = delivery.kind as Exclude<EmailKind, "episode">;
     rendered = await renderEmail(kind, delivery.payload as TemplateProps[typeof kind]);

@@ -86,13 +86,13 @@ export default function OutboxEmailPage() {
         <section aria-labelledby="html-title">
           <h2 id="html-title">HTML</h2>
           {/* No scripts, no same-origin access: the email is shown as a mail client would, apart from this page. */}
-          <iframe title={`HTML part of “${data.subject}”`} sandbox="" srcDoc={data.html} className="outbox__frame" style={{ width: "100%", height: "70vh", border: "1px solid #c9ced6" }} />
+          <iframe title={`HTML part of “${data.subject}”`} sandbox="" srcDoc={data.html} className="outbox__frame" />
         </section>
       ) : null}
       {data.text ? (
         <section aria-labelledby="text-title">
           <h2 id="text-title">Plain text</h2>
-          <pre className="outbox__text" style={{ whiteSpace: "pre-wrap" }}>{data.text}</pre>
+          <pre className="outbox__text">{data.text}</pre>
         </section>
       ) : null}
       <p>

@@ -81,12 +81,14 @@ export default function FeedbackPage() {
       <Form method="post" className="stack">
         <fieldset aria-describedby={errors?.rating ? "rating-error" : undefined}>
           <legend>Your rating</legend>
-          {[1, 2, 3, 4, 5].map((value) => (
-            <div key={value} className="radio">
-              <input type="radio" id={`rating-${value}`} name="rating" value={value} defaultChecked={value === rating} />
-              <label htmlFor={`rating-${value}`}>{LABELS[value]}</label>
-            </div>
-          ))}
+          <div className="choices">
+            {[1, 2, 3, 4, 5].map((value) => (
+              <label key={value} htmlFor={`rating-${value}`}>
+                <input type="radio" id={`rating-${value}`} name="rating" value={value} defaultChecked={value === rating} />
+                {LABELS[value]}
+              </label>
+            ))}
+          </div>
           {errors?.rating ? (
             <p className="field__error" id="rating-error">
               {errors.rating}

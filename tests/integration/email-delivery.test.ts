@@ -269,6 +269,49 @@ describe("sending through Resend", () => {
   });
 });
 
+describe("one template per episode", () => {
+  it("each reader's copy carries only their own links and address, escaped in HTML and plain in text", async () => {
+    const { owner, projectId } = await publishedToReaders("Copies", { "o'neil&co@example.com": "confirmed", "plain@example.com": "confirmed" });
+    const { renderDelivery } = await import("../../app/email/sender.server");
+    const signer = await getLinkSigner(database.db);
+    const rows = await episodeRows(owner);
+    const episodes = new Map();
+    const [odd, plain] = await Promise.all(rows.map((row) => renderDelivery(database.db, row, { signer, settings: senderTestSettings, episodes })));
+    const tokenOf = (row: (typeof rows)[number]) => signer.unsubscribeToken({ organizationId: owner.organizationId, projectId, subscriberId: row.subscriberId! });
+    for (const message of [odd!, plain!]) {
+      expect(message.html).not.toContain("stand-in.invalid");
+      expect(message.text).not.toContain("stand-in.invalid");
+    }
+    expect(odd!.html).toContain("You get this because o&#x27;neil&amp;co@example.com subscribed to Copies futures");
+    expect(odd!.text).toContain("You get this because o'neil&co@example.com subscribed to Copies futures");
+    expect(odd!.html).toContain(tokenOf(rows[0]!));
+    expect(odd!.html).not.toContain(tokenOf(rows[1]!));
+    expect(plain!.html).toContain(tokenOf(rows[1]!));
+    expect(plain!.text).toContain(tokenOf(rows[1]!));
+    expect(plain!.html).not.toContain(tokenOf(rows[0]!));
+    // The template rendered straight from this reader's own props gives the same email to the byte.
+    const { renderEmail } = await import("../../app/email/templates.server");
+    const { markdownToSafeHtml } = await import("../../app/lib/markdown-html.server");
+    const row = rows[1]!;
+    const [episode] = await database.db`select * from episodes where id = ${row.episodeId!}`;
+    const ids = { organizationId: owner.organizationId, episodeId: row.episodeId!, subscriberId: row.subscriberId! };
+    const direct = await renderEmail("episode", {
+      projectName: "Copies futures",
+      title: episode!.title,
+      summary: episode!.summary,
+      publishedAt: episode!.publishedAt.toISOString(),
+      readingMinutes: episode!.readingMinutes,
+      contentHtml: markdownToSafeHtml(episode!.content, { target: "email", sectionLevel: 1 }),
+      sources: episode!.sources.map((source: { title: string; url: string; publisher?: string }) => ({ ...source, publisher: source.publisher ?? null })),
+      webUrl: signer.episodeUrl(ids),
+      feedbackUrls: [1, 2, 3, 4, 5].map((rating) => signer.feedbackUrl({ ...ids, rating })),
+      unsubscribeUrl: signer.unsubscribeUrl({ organizationId: owner.organizationId, projectId, subscriberId: row.subscriberId! }),
+      reason: "You get this because plain@example.com subscribed to Copies futures on Many Futures.",
+    });
+    expect({ subject: plain!.subject, html: plain!.html, text: plain!.text }).toEqual(direct);
+  });
+});
+
 describe("sending through SMTP", () => {
   it("delivers one multipart message per reader with the list headers, and retries a 4xx reply", async () => {
     const { owner, projectId, episode } = await publishedToReaders("Smtp", { "ada@example.com": "confirmed", "bob@example.com": "confirmed" });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { absoluteUrl, appOrigin } from "../../app/lib/app-url.server";
-import { clerkFrontendApiHost, ConfigError, loadConfig } from "../../app/lib/config.server";
+import { clerkFrontendApiHost, ConfigError, emailProviderName, loadConfig } from "../../app/lib/config.server";
 
 function problemsFor(env: Record<string, string>) {
   try {
@@ -152,5 +152,17 @@ describe("Clerk's frontend API host", () => {
   it("a key naming no host stops the start", () => {
     const problems = problemsFor({ CLERK_PUBLISHABLE_KEY: key("pk_live_", "localhost$"), CLERK_SECRET_KEY: "sk_live_x" });
     expect(problems.map((p) => p.variable)).toEqual(["CLERK_PUBLISHABLE_KEY"]);
+  });
+});
+
+describe("email settings", () => {
+  it("choose Resend, SMTP or the built-in outbox by what is set, and refuse both at once", () => {
+    expect(emailProviderName(loadConfig({}))).toBe("outbox");
+    expect(emailProviderName(loadConfig({ RESEND_API_KEY: "re_123" }))).toBe("resend");
+    expect(emailProviderName(loadConfig({ SMTP_URL: "smtp://localhost:1025" }))).toBe("smtp");
+    expect(() => loadConfig({ RESEND_API_KEY: "re_123", SMTP_URL: "smtp://localhost:1025" })).toThrow(/SMTP_URL: must not be set with RESEND_API_KEY/);
+    expect(() => loadConfig({ SMTP_URL: "http://mail.example" })).toThrow(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/);
+    expect(() => loadConfig({ EMAIL_LINK_SECRET: "short" })).toThrow(/EMAIL_LINK_SECRET: must be at least 32 characters/);
+    expect(loadConfig({}).RESEND_REQUESTS_PER_SECOND).toBe(2);
   });
 });
