@@ -28,8 +28,6 @@ export default async function globalSetup() {
     },
   });
   process.env.E2E_BASE_URL = app.baseUrl;
-  // The tests read what would have been emailed (links) from the app's outbox.
-  process.env.E2E_DATABASE_URL = await app.databaseUrl();
   return async () => {
     await app.stop();
     await external.stop();
