@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cookieFrom, send, sendRaw, signUpOverHttp, startEdgeApp, type EdgeApp } from "../support/edge";
+import { send, sendRaw, signUpOverHttp, startEdgeApp, type EdgeApp } from "../support/edge";
 import { useRouteDatabase } from "../support/route-database";
 
 /**

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Db } from "../../app/lib/db.server";
-import { joinOrganization, latestEmail, linkPath, signUp, signUpUnverified, type SignedIn } from "../support/accounts";
+import { joinOrganization, linkPath, signUp, signUpUnverified, type SignedIn } from "../support/accounts";
 import { location, TestClient } from "../support/remix";
 import { useRouteDatabase } from "../support/route-database";
 
