@@ -8,7 +8,7 @@ import { getConfig } from "./config.server";
  */
 export interface Flash {
   message: string;
-  /** An invitation link for the inviter to pass on, until invitations go out by email. */
+  /** An invitation link for the inviter to pass on as well as the email that carries it. */
   inviteLink?: string;
 }
 

@@ -8,6 +8,8 @@ const SECRET_PATH_SEGMENTS: readonly string[] = [
   "unsubscribe", // /unsubscribe/<token> (issue 10)
   "confirm", // /confirm/<token>: email confirmation
   "reset-password", // /reset-password/<token>
+  "verify-email", // /verify-email/<token>: a new account's address
+  "sign-in-link", // /sign-in-link/<token>: sent instead of a second account
   "feedback", // /feedback/<token>: one-click episode feedback
 ];
 

@@ -1,9 +1,12 @@
+import { absoluteUrl } from "~/lib/app-url.server";
 import { hashToken, randomToken } from "~/lib/crypto.server";
 import type { Db, Queryable } from "~/lib/db.server";
 import type { RequestMeta } from "~/lib/http.server";
 import { canInvite, type Role } from "~/lib/roles";
 import { auditFor, recordAudit } from "./audit.server";
+import { enqueueEmail } from "./email-deliveries.server";
 import type { Actor } from "./organizations.server";
+import { isEmailVerified } from "./users.server";
 
 const INVITATION_DAYS = 7;
 
@@ -27,8 +30,9 @@ export type CreateInvitationResult =
   | { ok: false; reason: "already_member" | "forbidden" };
 
 /**
- * Invites an email with a role. A pending invitation for the same email is replaced (the old link stops working),
- * so re-inviting is how a lost link is re-sent. Owners and admins invite; only owners invite owners.
+ * Invites an email with a role and mails the link through the outbox, in one transaction. A pending invitation
+ * for the same email is replaced (the old link stops working), so re-inviting is how a lost link is re-sent.
+ * Owners and admins invite; only owners invite owners.
  */
 export async function createInvitation(
   db: Db,
@@ -53,6 +57,22 @@ export async function createInvitation(
               now() + make_interval(days => ${INVITATION_DAYS}))
       returning id, organization_id, email, role, status, expires_at, created_at`;
     await recordAudit(sql, auditFor(actor, "invitation.created", { type: "invitation", id: invitation.id }, { after: { email, role: input.role } }), meta);
+    const [names] = await sql<{ organizationName: string; inviterName: string }[]>`
+      select o.name as organization_name, coalesce(nullif(u.name, ''), u.email, '') as inviter_name
+      from organizations o left join users u on u.id = ${actor.userId}
+      where o.id = ${actor.organizationId}`;
+    await enqueueEmail(sql, {
+      organizationId: actor.organizationId,
+      kind: "invitation",
+      toEmail: email,
+      payload: {
+        organizationName: names.organizationName,
+        inviterName: names.inviterName,
+        role: input.role,
+        acceptUrl: absoluteUrl(`/invitations/${token}`),
+        expiresAt: invitation.expiresAt.toISOString(),
+      },
+    });
     return { ok: true, invitation, token } as const;
   });
 }
@@ -103,11 +123,12 @@ export async function findInvitationByToken(sql: Queryable, token: string): Prom
 
 export type AcceptInvitationResult =
   | { ok: true; organizationId: string }
-  | { ok: false; reason: "not_found" | "wrong_email" };
+  | { ok: false; reason: "not_found" | "wrong_email" | "unverified" };
 
 /**
  * Adds the membership, marks the invitation used and, with a built-in session, makes the organization that
- * session's: one transaction with its audit row. The link only works once, and only for the address it was sent to.
+ * session's: one transaction with its audit row. The link only works once, only for the address it was sent to,
+ * and only once that address is verified: otherwise anyone could sign up with the invited address and join.
  */
 export async function acceptInvitation(
   db: Db,
@@ -123,6 +144,7 @@ export async function acceptInvitation(
       for update`;
     if (!invitation) return { ok: false, reason: "not_found" } as const;
     if (invitation.email !== person.email?.toLowerCase()) return { ok: false, reason: "wrong_email" } as const;
+    if (!(await isEmailVerified(sql, person.userId))) return { ok: false, reason: "unverified" } as const;
     await sql`
       insert into memberships (organization_id, user_id, role)
       values (${invitation.organizationId}, ${person.userId}, ${invitation.role})

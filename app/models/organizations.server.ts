@@ -156,6 +156,10 @@ export async function removeMember(db: Db, actor: Actor, membershipId: string, m
     await sql`delete from memberships where id = ${membershipId} and organization_id = ${actor.organizationId}`;
     // Their sessions in this organization lose it; their next request works in another of theirs.
     await sql`update sessions set organization_id = null where user_id = ${target.userId} and organization_id = ${actor.organizationId}`;
+    // A member's opt-ins came with the membership: they stop with it.
+    await sql`
+      update subscribers set status = 'unsubscribed', unsubscribed_at = now()
+      where organization_id = ${actor.organizationId} and user_id = ${target.userId} and source = 'member' and status = 'confirmed'`;
     await recordAudit(
       sql,
       auditFor(actor, "membership.removed", { type: "membership", id: membershipId }, {

@@ -23,6 +23,10 @@ export interface ProjectRow {
   timezone: string;
   nextScheduledAt: Date | null;
   archivedAt: Date | null;
+  /** Anyone may subscribe through /subscribe/:projectId. */
+  publicSubscribe: boolean;
+  /** The archive and its Atom feed are readable without signing in. */
+  publicArchive: boolean;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -263,6 +267,42 @@ export async function updateProject(
     }
     await trackEvent(sql, { organizationId: actor.organizationId, userId: actor.userId, type: "settings_updated", data: { projectId, changed } });
     return { ok: true, project, changed } as const;
+  });
+}
+
+export interface PublicAccess {
+  publicSubscribe: boolean;
+  publicArchive: boolean;
+}
+
+export type SetPublicAccessResult = { ok: true; project: ProjectRow; changed: boolean } | { ok: false; reason: "not_found" | "forbidden" };
+
+/**
+ * Opens or closes the public subscribe form and the public archive. Owners and admins decide what strangers
+ * may see or join; another organization's project is not found.
+ */
+export async function setProjectPublicAccess(
+  db: Db,
+  actor: Actor,
+  projectId: string,
+  access: PublicAccess,
+  meta: RequestMeta,
+): Promise<SetPublicAccessResult> {
+  return db.begin(async (sql) => {
+    const [current] = await sql<ProjectRow[]>`
+      select * from projects where organization_id = ${actor.organizationId} and id = ${projectId} for update`;
+    if (!current) return { ok: false, reason: "not_found" } as const;
+    if (!canManageProjectLifecycle(actor.role)) return { ok: false, reason: "forbidden" } as const;
+    const before: PublicAccess = { publicSubscribe: current.publicSubscribe, publicArchive: current.publicArchive };
+    if (before.publicSubscribe === access.publicSubscribe && before.publicArchive === access.publicArchive) {
+      return { ok: true, project: current, changed: false } as const;
+    }
+    const [project] = await sql<ProjectRow[]>`
+      update projects set public_subscribe = ${access.publicSubscribe}, public_archive = ${access.publicArchive}
+      where organization_id = ${actor.organizationId} and id = ${projectId}
+      returning *`;
+    await recordAudit(sql, auditFor(actor, "project.public_access_changed", { type: "project", id: projectId }, { before, after: access }), meta);
+    return { ok: true, project, changed: true } as const;
   });
 }
 

@@ -118,3 +118,9 @@ export async function deleteExpiredSessions(sql: Queryable): Promise<number> {
   const rows = await sql`delete from sessions where expires_at <= now() returning id`;
   return rows.length;
 }
+
+/** Ends every session of the account, inside the caller's transaction; returns how many there were. */
+export async function endAllSessions(sql: Queryable, userId: string): Promise<number> {
+  const rows = await sql`delete from sessions where user_id = ${userId} returning id`;
+  return rows.length;
+}

@@ -76,3 +76,23 @@ export async function deleteOldSignInAttempts(sql: Queryable): Promise<number> {
     delete from sign_in_attempts where window_start < now() - make_interval(mins => ${2 * SIGN_IN_WINDOW_MINUTES}) returning 1`;
   return rows.length;
 }
+
+/** Requests from one client address that make us email an address it typed in (public subscribe, forgot password). */
+export const MAX_MAIL_REQUESTS_PER_ADDRESS = 20;
+
+export type MailRequestReservation = { ok: true } | { ok: false; reason: "rate_limited"; retryAfterSeconds: number };
+
+/**
+ * Counts one such request in the current window, by a hash of the client address, in one upsert (so concurrent
+ * requests each see their own count). The answer depends only on the client, never on the address typed in.
+ */
+export async function reserveMailRequest(sql: Queryable, ip: string | null): Promise<MailRequestReservation> {
+  const [row] = await sql<{ count: number; retryAfter: number }[]>`
+    insert into sign_in_attempts (scope, key_hash, window_start, count)
+    values ('mail_request_address', ${hashToken(`mail_request_address:${ip ?? "unknown"}`)},
+            date_bin(make_interval(mins => ${SIGN_IN_WINDOW_MINUTES}), now(), timestamptz 'epoch'), 1)
+    on conflict (scope, key_hash, window_start) do update set count = sign_in_attempts.count + 1
+    returning count,
+      greatest(1, ceil(extract(epoch from window_start + make_interval(mins => ${SIGN_IN_WINDOW_MINUTES}) - now())))::int as retry_after`;
+  return row.count > MAX_MAIL_REQUESTS_PER_ADDRESS ? { ok: false, reason: "rate_limited", retryAfterSeconds: row.retryAfter } : { ok: true };
+}

@@ -7,7 +7,9 @@ import { getViewer, requireViewer, sessionActor } from "~/auth/context.server";
 import { getDb } from "~/lib/db.server";
 import { redirectWithFlash } from "~/lib/flash.server";
 import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
+import { VerifyEmailNotice } from "~/components/verify-email-notice";
 import { acceptInvitation, findInvitationByToken } from "~/models/invitations.server";
+import { isEmailVerified } from "~/models/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Invitation · Many Futures" }];
 
@@ -24,7 +26,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     invitedBy: invitation.invitedByName,
     email: invitation.email,
     role: invitation.role,
-    viewer: viewer ? { email: viewer.email } : null,
+    viewer: viewer ? { email: viewer.email, verified: await isEmailVerified(getDb(), viewer.userId) } : null,
     here: new URL(request.url).pathname,
   };
 }
@@ -39,8 +41,10 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const message =
       result.reason === "wrong_email"
         ? "This invitation was sent to a different email address. Sign in with that address to accept it."
-        : "This invitation link is not valid any more: it was used, revoked or has expired.";
-    return jsonResponse({ error: message }, { status: result.reason === "wrong_email" ? 403 : 404 });
+        : result.reason === "unverified"
+          ? "Confirm your email address before you join: open the link in the email we sent you, or ask for a new one below."
+          : "This invitation link is not valid any more: it was used, revoked or has expired.";
+    return jsonResponse({ error: message }, { status: result.reason === "not_found" ? 404 : 403 });
   }
   return redirectWithFlash(request, "/organization", { message: "You have joined the organization." });
 }
@@ -64,7 +68,9 @@ export default function InvitationPage() {
       </p>
       <ErrorSummary errors={actionData?.error ? { form: actionData.error } : undefined} fieldIds={{}} />
       {viewer ? (
-        viewer.email === email ? (
+        viewer.email === email && !viewer.verified ? (
+          <VerifyEmailNotice email={email} action="join" returnTo={here} />
+        ) : viewer.email === email ? (
           <Form method="post">
             <button type="submit" className="button">
               Join {organizationName}

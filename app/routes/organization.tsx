@@ -148,7 +148,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       // The link is a credential: it goes to the inviter's page only, and the log names the invitation by id.
       getLogger().info({ invitationId: result.invitation.id }, "invitation created");
       return redirectWithFlash(request, "/organization", {
-        message: `Invitation created for ${input.email}. Until email delivery is switched on, send them this link yourself:`,
+        message: `Invitation emailed to ${input.email}. If it does not arrive, you can also send them this link yourself:`,
         inviteLink,
       });
     }

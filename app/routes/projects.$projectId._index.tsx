@@ -19,16 +19,22 @@ import { multilineText, parseWith, visibleErrors, type FieldErrors, type FormFie
 import { listEpisodes } from "~/models/episodes.server";
 import { addPlanningNote, deletePlanningNote, listPlanningNotes, updatePlanningNote } from "~/models/planning-notes.server";
 import { cadenceOf, getProject } from "~/models/projects.server";
+import { memberSubscription, setMemberSubscription } from "~/models/subscribers.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `${data?.project.title ?? "Project"} · Many Futures` }];
 
 export async function loader({ request, params, context }: LoaderFunctionArgs) {
-  const { organizationId, role } = await requireOrgContext(request, context);
+  const actor = await requireOrgContext(request, context);
+  const { organizationId, role } = actor;
   const projectId = requireId(request, params.projectId);
   const db = getDb();
   const project = await getProject(db, organizationId, projectId);
   if (!project) throw notFound(request);
-  const [episodes, notes] = await Promise.all([listEpisodes(db, organizationId, projectId), listPlanningNotes(db, organizationId, projectId)]);
+  const [episodes, notes, subscription] = await Promise.all([
+    listEpisodes(db, organizationId, projectId),
+    listPlanningNotes(db, organizationId, projectId),
+    memberSubscription(db, actor, projectId),
+  ]);
   const when = (at: Date) => formatInZone(at, project.timezone);
   return {
     project: {
@@ -40,6 +46,7 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
       nextScheduled: project.nextScheduledAt ? when(project.nextScheduledAt) : null,
     },
     canGenerate: project.status === "ACTIVE" && canRequestGeneration(role),
+    subscription,
     episodes: episodes.map((e) => ({
       id: e.id,
       title: e.title,
@@ -76,10 +83,21 @@ const noteAction = z.discriminatedUnion(
  * Which form answered: the new-note form, the edit form of one note, or "Generate now". Each form shows only its
  * own errors and values.
  */
-type ActionData = { form: "add-note" | "generate-now" | `note-${string}`; errors: FieldErrors; values?: FormFields; current?: string };
+type ActionData = {
+  form: "add-note" | "generate-now" | "subscription" | `note-${string}`;
+  errors: FieldErrors;
+  values?: FormFields;
+  current?: string;
+};
+
+const SUBSCRIPTION_MESSAGES = {
+  unverified: "Confirm your email address first: open the link in the email we sent when you signed up.",
+  no_email: "Your account has no email address to send episodes to.",
+} as const;
 
 /** The element an error links to: the new note's box, the box of the note being edited, or the Generate button. */
 function fieldIdsFor(form: ActionData["form"]): Record<string, string> {
+  if (form === "subscription") return { form: "member-subscription" };
   return form === "generate-now" ? { form: "generate-now" } : { body: form === "add-note" ? "new-note" : form };
 }
 
@@ -96,6 +114,21 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     return jsonResponse({ form: "generate-now", errors: { form: generationRequestMessage(result.reason) } } satisfies ActionData, {
       status: generationRequestStatus(result.reason),
     });
+  }
+  // The members' checkbox: an unticked box sends nothing, so its absence means "stop sending".
+  if (values.intent === "subscription") {
+    const result = await setMemberSubscription(getDb(), actor, projectId, values.subscribed === "on", requestMeta(request, context));
+    if (!result.ok) {
+      if (result.reason === "not_found") throw notFound(request);
+      return jsonResponse({ form: "subscription", errors: { form: SUBSCRIPTION_MESSAGES[result.reason] } } satisfies ActionData, { status: 403 });
+    }
+    const message =
+      result.status === "confirmed"
+        ? "New episodes of this project will arrive in your inbox."
+        : result.status === "unsubscribed"
+          ? "You will no longer get this project's episodes by email."
+          : "Mail to your address bounced or was marked as spam, so nothing is sent to it.";
+    return redirectWithFlash(request, `/projects/${projectId}`, { message });
   }
   const parsed = parseWith(noteAction, values);
   if (!parsed.ok) {
@@ -142,7 +175,7 @@ export const headers = keepRefusalHeaders;
 export const ErrorBoundary = ProjectErrorBoundary;
 
 export default function ProjectPage() {
-  const { project, episodes, notes, canGenerate } = useLoaderData<typeof loader>();
+  const { project, episodes, notes, canGenerate, subscription } = useLoaderData<typeof loader>();
   const actionData = useActionData<ActionData>();
   const adding = actionData?.form === "add-note" ? actionData : undefined;
   return (
@@ -156,6 +189,9 @@ export default function ProjectPage() {
           Settings
         </Link>
       </div>
+      <nav aria-label="This project">
+        <Link to={`/projects/${project.id}/subscribers`}>Subscribers</Link> · <Link to={`/projects/${project.id}/archive`}>Archive</Link>
+      </nav>
       <ErrorSummary errors={actionData?.errors} fieldIds={actionData ? fieldIdsFor(actionData.form) : {}} />
       <dl className="facts">
         <dt>Schedule</dt>
@@ -163,6 +199,17 @@ export default function ProjectPage() {
         <dt>Next episode</dt>
         <dd>{project.nextScheduled ?? "None scheduled"}</dd>
       </dl>
+
+      <Form method="post" id="member-subscription" className="inline-form" tabIndex={-1}>
+        <input type="hidden" name="intent" value="subscription" />
+        <label>
+          <input type="checkbox" name="subscribed" defaultChecked={subscription === "confirmed"} key={subscription ?? "none"} /> Email me new
+          episodes of this project
+        </label>{" "}
+        <button type="submit" className="button button--secondary">
+          Save
+        </button>
+      </Form>
 
       <section aria-labelledby="brief-title">
         <h2 id="brief-title">Brief</h2>

@@ -16,7 +16,15 @@ import { requireId } from "~/lib/route-params.server";
 import { CADENCE_TYPES, WEEKDAY_NAMES, type Weekday } from "~/lib/cadence";
 import { describeCadence, formatInZone, timeZoneOptions } from "~/lib/schedule.server";
 import { parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
-import { cadenceOf, deleteProject, getProject, projectView, updateProject, type ProjectRow } from "~/models/projects.server";
+import {
+  cadenceOf,
+  deleteProject,
+  getProject,
+  projectView,
+  setProjectPublicAccess,
+  updateProject,
+  type ProjectRow,
+} from "~/models/projects.server";
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: `Settings: ${data?.project.title ?? "Project"} · Many Futures` }];
 
@@ -31,6 +39,8 @@ function settingsView(project: ProjectRow) {
   return {
     ...projectView(project),
     schedule: describeCadence(cadenceOf(project)),
+    publicSubscribe: project.publicSubscribe,
+    publicArchive: project.publicArchive,
     nextScheduled: project.nextScheduledAt ? formatInZone(project.nextScheduledAt, project.timezone) : null,
   };
 }
@@ -47,7 +57,14 @@ const deleteSchema = z.object({
   confirm: z.literal("yes", { error: "Tick the box to confirm that the project and its episodes go for good." }),
 });
 
-/** The three forms on the page, and the element each of their errors links to. */
+// An unticked checkbox sends nothing, so absence means "off".
+const publicAccessSchema = z.object({
+  intent: z.literal("public-access"),
+  publicSubscribe: z.literal("on").optional(),
+  publicArchive: z.literal("on").optional(),
+});
+
+/** The four forms on the page, and the element each of their errors links to. */
 const FORM_FIELDS = {
   settings: {
     title: "field-title",
@@ -58,6 +75,7 @@ const FORM_FIELDS = {
     timezone: "timezone",
   },
   status: {},
+  public: {},
   delete: { confirm: "delete-confirm" },
 } as const;
 
@@ -88,6 +106,17 @@ export async function action({ request, params, context }: ActionFunctionArgs) {
     const deleted = await deleteProject(db, actor, projectId, meta);
     if (!deleted.ok) throw deleted.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
     return redirectWithFlash(request, "/projects", { message: "Project deleted." });
+  }
+
+  if (values.intent === "public-access") {
+    const parsed = parseWith(publicAccessSchema, values);
+    if (!parsed.ok) return invalid("public", parsed.errors, values);
+    const access = { publicSubscribe: parsed.data.publicSubscribe === "on", publicArchive: parsed.data.publicArchive === "on" };
+    const result = await setProjectPublicAccess(db, actor, projectId, access, meta);
+    if (!result.ok) throw result.reason === "forbidden" ? forbiddenResponse(request) : notFound(request);
+    return redirectWithFlash(request, `/projects/${projectId}/settings`, {
+      message: result.changed ? "Public access saved." : "Nothing to save: public access was already like this.",
+    });
   }
 
   // Archive and restore send only the version and the new status; the settings form sends every field.
@@ -207,6 +236,35 @@ export default function ProjectSettingsPage() {
 
       {canManageLifecycle ? (
         <>
+          <section aria-labelledby="public-title" className="narrow">
+            <h2 id="public-title">Public access</h2>
+            <Form method="post">
+              <input type="hidden" name="intent" value="public-access" />
+              <div className="field">
+                <label>
+                  <input type="checkbox" name="publicSubscribe" defaultChecked={project.publicSubscribe} aria-describedby="public-subscribe-hint" /> Anyone
+                  may subscribe by email
+                </label>
+                <p className="field__hint" id="public-subscribe-hint">
+                  Opens the form at <a href={`/subscribe/${project.id}`}>/subscribe/{project.id}</a>. Each address confirms by email before anything is
+                  sent to it.
+                </p>
+              </div>
+              <div className="field">
+                <label>
+                  <input type="checkbox" name="publicArchive" defaultChecked={project.publicArchive} aria-describedby="public-archive-hint" /> Anyone may
+                  read the archive and its feed
+                </label>
+                <p className="field__hint" id="public-archive-hint">
+                  Otherwise the <a href={`/projects/${project.id}/archive`}>archive</a> and its Atom feed need a sign-in to this organization.
+                </p>
+              </div>
+              <button type="submit" className="button button--secondary">
+                Save public access
+              </button>
+            </Form>
+          </section>
+
           <section aria-labelledby="archive-title" className="narrow">
             <h2 id="archive-title">{project.status === "ARCHIVED" ? "Restore" : "Archive"}</h2>
             <p className="muted">

@@ -98,7 +98,9 @@ export default function SignInPage() {
       <p>
         New here? <Link to={`/signup?redirectTo=${encodeURIComponent(redirectTo)}`}>Create an account</Link>
       </p>
-      <p className="muted">Forgotten your password? Resetting it by email arrives with email delivery; until then, contact us.</p>
+      <p>
+        <Link to="/forgot-password">Forgot password?</Link>
+      </p>
     </section>
   );
 }

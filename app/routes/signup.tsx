@@ -7,14 +7,12 @@ import { GeneralErrorBoundary, keepRefusalHeaders } from "~/components/error-bou
 import { ErrorSummary } from "~/components/error-summary";
 import { Field } from "~/components/form";
 import { getViewer } from "~/auth/context.server";
-import { hashPassword } from "~/auth/password.server";
-import { serializeSessionCookie } from "~/auth/session-cookie.server";
-import { clerkEnabled, getConfig } from "~/lib/config.server";
+import { signUpWithPassword } from "~/auth/account-email.server";
+import { clerkEnabled } from "~/lib/config.server";
 import { getDb } from "~/lib/db.server";
 import { jsonResponse, readForm, requestMeta } from "~/lib/http.server";
 import { safeRedirect } from "~/lib/safe-redirect";
 import { emailField, parseWith, visibleErrors, type FieldErrors, type FormFields } from "~/lib/validation";
-import { createUserWithPersonalOrganization } from "~/models/users.server";
 
 export const meta: MetaFunction = () => [{ title: "Create an account · Many Futures" }];
 
@@ -58,24 +56,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.ok) {
     return jsonResponse({ errors: visibleErrors(parsed.errors, Object.keys(FIELDS)), values: echo } satisfies ActionData, { status: 400 });
   }
-  const { name, email, password } = parsed.data;
-  const meta = requestMeta(request, context);
-  const db = getDb();
-  const result = await createUserWithPersonalOrganization(
-    db,
-    { name, email, passwordHash: await hashPassword(password), sessionTtlDays: getConfig().SESSION_TTL_DAYS },
-    meta,
-  );
-  if (!result.ok) {
-    return jsonResponse(
-      { errors: { email: "An account with this email already exists. Sign in instead, or use another address." }, values: echo } satisfies ActionData,
-      { status: 400 },
-    );
-  }
-  const { session } = result;
-  return redirect(safeRedirect(parsed.data.redirectTo), {
-    headers: { "Set-Cookie": await serializeSessionCookie(request, session.token, session.expiresAt) },
-  });
+  const { name, email, password, redirectTo } = parsed.data;
+  await signUpWithPassword(getDb(), { name, email, password, redirectTo }, requestMeta(request, context));
+  // The same answer whether or not the address has an account: no session, the same page. The email says which.
+  return redirect("/check-email");
 }
 
 export const headers = keepRefusalHeaders;
@@ -97,7 +81,9 @@ export default function SignUpPage() {
     <section className="narrow" aria-labelledby="signup-title">
       <h1 id="signup-title">Create an account</h1>
       <ErrorSummary errors={errors} fieldIds={FIELDS} />
-      <p className="muted">You get a personal organization for your projects; you can invite others to it later.</p>
+      <p className="muted">
+        You get a personal organization for your projects; you can invite others to it later. We email you a link to confirm your address.
+      </p>
       <Form method="post" noValidate>
         <input type="hidden" name="redirectTo" value={redirectTo} />
         <Field label="Name" name="name" autoComplete="name" required defaultValue={String(values.name ?? "")} error={errors.name} />

@@ -1,4 +1,5 @@
 import { expect, test, type Page, type TestInfo } from "@playwright/test";
+import { signUpAndConfirm } from "./outbox";
 
 const answers = [
   "Where will Europe's heat pumps come from in 2030?",
@@ -11,11 +12,8 @@ const answers = [
 ];
 
 async function signUp(page: Page, testInfo: TestInfo, name: string) {
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(`${name.split(" ")[0].toLowerCase()}-${testInfo.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
+  const email = `${name.split(" ")[0].toLowerCase()}-${testInfo.project.name}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+  await signUpAndConfirm(page, { name, email, password: "a long enough password" });
   await expect(page).toHaveURL(/\/projects$/);
 }
 

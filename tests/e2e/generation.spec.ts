@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signUpAndConfirm } from "./outbox";
 
 const answers = [
   "How will long-duration energy storage change Britain's grid?",
@@ -12,11 +13,7 @@ const answers = [
 
 /** A newcomer signs up, talks to Futura and creates a project, landing on its page. */
 async function createProjectThroughFutura(page: Page, who: string, javaScriptEnabled: boolean): Promise<void> {
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Sam Storage");
-  await page.getByLabel("Email").fill(`generation-${who}-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUpAndConfirm(page, { name: "Sam Storage", email: `generation-${who}-${Date.now()}@example.com`, password: "a long enough password" });
   await page.getByRole("link", { name: "Talk to Futura" }).click();
   for (const answer of answers) {
     const box = page.getByRole("textbox", { name: /Your answer/ });

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import postgres from "postgres";
+import { signUpAndConfirm } from "./outbox";
 
 /**
  * With no email provider configured, a published episode's email lands in the built-in outbox, and the owner reads
@@ -9,11 +10,7 @@ import postgres from "postgres";
 test("the outbox page shows the episode email, whose feedback and unsubscribe links work", async ({ page, javaScriptEnabled }, testInfo) => {
   test.setTimeout(90_000);
   const tag = `${testInfo.project.name}-${Date.now()}`;
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Olive Outbox");
-  await page.getByLabel("Email").fill(`outbox-${tag}@example.com`);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUpAndConfirm(page, { name: "Olive Outbox", email: `outbox-${tag}@example.com`, password: "a long enough password" });
   await expect(page).toHaveURL(/\/projects$/);
 
   const title = `Tidal futures ${tag}`;

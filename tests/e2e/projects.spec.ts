@@ -1,4 +1,5 @@
 import { expect, test } from "@playwright/test";
+import { signUpAndConfirm } from "./outbox";
 
 const answers = [
   "How will small modular reactors change Europe's energy mix?",
@@ -32,11 +33,7 @@ test("a conversation with Futura becomes a project, then its schedule changes to
 }, testInfo) => {
   // The whole journey in one test: about twenty page loads.
   test.setTimeout(90_000);
-  await page.goto("/signup");
-  await page.getByLabel("Name").fill("Pat Planner");
-  await page.getByLabel("Email").fill(`planner-${testInfo.project.name}-${Date.now()}@example.com`);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await signUpAndConfirm(page, { name: "Pat Planner", email: `planner-${testInfo.project.name}-${Date.now()}@example.com`, password: "a long enough password" });
 
   await expect(page.getByRole("heading", { name: "Start your first project" })).toBeVisible();
   await page.getByRole("link", { name: "Talk to Futura" }).click();

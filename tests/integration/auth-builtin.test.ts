@@ -43,12 +43,12 @@ async function membershipId(organizationId: string, userId: string) {
 }
 
 describe("sign-up and sign-in", () => {
-  it("creates the person, a personal organization they own, a session, and an audit row", async () => {
+  it("creates the person, a personal organization they own, a session once the address is confirmed, and an audit row", async () => {
     const { client, userId, organizationId, role, email } = await signUp();
     expect(role).toBe("owner");
     const [org] = await db`select name, is_personal from organizations where id = ${organizationId}`;
     expect(org).toEqual({ name: "Ada Lovelace's organization", isPersonal: true });
-    const [audit] = await db`select action, actor_user_id, host(ip) as ip, user_agent from audit_log where target_id = ${userId}`;
+    const [audit] = await db`select action, actor_user_id, host(ip) as ip, user_agent from audit_log where target_id = ${userId} order by created_at limit 1`;
     expect(audit).toEqual({ action: "auth.signed_up", actorUserId: userId, ip: "203.0.113.10", userAgent: "vitest" });
     const [user] = await db`select password_hash from users where email = ${email}`;
     expect(user.passwordHash).toMatch(/^\$argon2id\$/);
@@ -65,10 +65,14 @@ describe("sign-up and sign-in", () => {
     expect(html).toContain('value="not-an-email"');
   });
 
-  it("refuses a second account for the same email", async () => {
+  it("makes no second account for the same email, and the first keeps its password (the answer is compared in account-email.test.ts)", async () => {
     const { email } = await signUp();
     const response = await new TestClient().post("/signup", { name: "Other", email, password: "another password" });
-    expect(await response.text()).toContain("An account with this email already exists");
+    expect(location(response)).toBe("/check-email");
+    const users = await db`select name from users where email = ${email}`;
+    expect(users).toEqual([{ name: "Ada Lovelace" }]);
+    expect((await new TestClient().post("/signin", { email, password: "another password" })).status).toBe(400);
+    expect((await new TestClient().post("/signin", { email, password: "correct horse battery" })).status).toBe(302);
   });
 
   it("signs in with a fresh session id each time, and a wrong password keeps the email filled in", async () => {

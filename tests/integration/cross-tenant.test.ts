@@ -19,7 +19,7 @@ const routes = (await readRouteManifest()).filter((route) => route.params.length
 
 let a: SignedIn;
 let b: SignedIn;
-const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", episodeId: "", deliveryId: "", projectVersion: 0 };
+const bIds = { projectId: "", noteId: "", invitationId: "", membershipId: "", episodeId: "", subscriberId: "", deliveryId: "", projectVersion: 0 };
 
 /** B's value for each route parameter. */
 let bValues: Record<string, string>;
@@ -35,6 +35,7 @@ function probes(): Record<string, Probe[]> {
       { method: "POST", form: { intent: "add-note", body: "Planted by A" } },
       { method: "POST", form: { intent: "edit-note", noteId: bIds.noteId, version: "1", body: "Changed by A" } },
       { method: "POST", form: { intent: "delete-note", noteId: bIds.noteId } },
+      { method: "POST", form: { intent: "subscription", subscribed: "on" } },
     ],
     "routes/projects.$projectId.settings": [
       {
@@ -44,7 +45,23 @@ function probes(): Record<string, Probe[]> {
       { method: "POST", form: { intent: "archive", version } },
       { method: "POST", form: { intent: "restore", version } },
       { method: "POST", form: { intent: "delete", confirm: "yes" } },
+      { method: "POST", form: { intent: "public-access", publicSubscribe: "on", publicArchive: "on" } },
     ],
+    "routes/projects.$projectId.subscribers": [
+      { method: "POST", form: { intent: "add", email: "planted-by-a@example.com" } },
+      { method: "POST", form: { intent: "remove", subscriberId: bIds.subscriberId } },
+      { method: "POST", form: { intent: "resend", subscriberId: bIds.subscriberId } },
+      { method: "POST", form: { intent: "import", csv: "planted-by-a@example.com\n" } },
+    ],
+    "routes/projects.$projectId.archive._index": [{ method: "POST", form: {} }],
+    "routes/projects.$projectId.archive.$episodeId": [{ method: "POST", form: {} }],
+    "routes/projects.$projectId.feed[.]xml": [{ method: "POST", form: {} }],
+    "routes/subscribe.$projectId": [{ method: "POST", form: { email: "planted-by-a@example.com" } }],
+    // Link tokens are capabilities of their own: B's ids are not tokens, so these are unknown links.
+    "routes/subscriptions.confirm.$token": [{ method: "POST", form: {} }],
+    "routes/verify-email.$token": [{ method: "POST", form: {} }],
+    "routes/sign-in-link.$token": [{ method: "POST", form: {} }],
+    "routes/reset-password.$token": [{ method: "POST", form: { password: "a long enough password" } }],
     "routes/api.projects.$projectId": [{ method: "PATCH", json: { version: bIds.projectVersion, title: "Taken by A" } }, { method: "DELETE" }],
     "routes/invitations.$token": [{ method: "POST", form: {} }],
     "routes/episodes.$episodeId": [{ method: "POST", form: { intent: "retry" } }],
@@ -83,6 +100,7 @@ async function snapshotOfB() {
       (select coalesce(json_agg(c order by c.id), '[]') from project_conversations c where c.organization_id = ${organizationId}) as conversations,
       (select coalesce(json_agg(m order by m.id), '[]') from memberships m where m.organization_id = ${organizationId}) as memberships,
       (select coalesce(json_agg(i order by i.id), '[]') from invitations i where i.organization_id = ${organizationId}) as invitations,
+      (select coalesce(json_agg(s order by s.id), '[]') from subscribers s where s.organization_id = ${organizationId}) as subscribers,
       (select coalesce(json_agg(d order by d.id), '[]') from email_deliveries d where d.organization_id = ${organizationId}) as deliveries,
       (select count(*)::int from audit_log where organization_id = ${organizationId}) as audit_rows,
       (select count(*)::int from user_events where organization_id = ${organizationId}) as events`;
@@ -112,6 +130,11 @@ beforeAll(async () => {
   bIds.projectId = location(created)!.split("/").pop()!;
   await b.client.post(`/projects/${bIds.projectId}`, { intent: "add-note", body: "B's private note" });
   await b.client.post("/organization", { intent: "invite", email: "b-invitee@example.com", role: "admin" });
+
+  // B's subscriber: a member's own opt-in, and an outside address B's owner added.
+  expect((await b.client.post(`/projects/${bIds.projectId}`, { intent: "subscription", subscribed: "on" })).status).toBe(302);
+  expect((await b.client.post(`/projects/${bIds.projectId}/subscribers`, { intent: "add", email: "b-reader@example.com" })).status).toBe(302);
+  [{ id: bIds.subscriberId }] = await db`select id from subscribers where organization_id = ${b.organizationId} and email = 'b-reader@example.com'`;
 
   const [project] = await db`select version from projects where id = ${bIds.projectId} and organization_id = ${b.organizationId}`;
   bIds.projectVersion = project.version;

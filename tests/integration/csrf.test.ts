@@ -56,7 +56,13 @@ function forgeriesFor(route: ManifestRoute, victim: Victim): Forgery[] {
     case "routes/projects.new":
       return [post(form({ intent: "answer", question: "topic", answer: "Planted by another site" }))];
     case "routes/projects.$projectId._index":
-      return [post(form({ intent: "add-note", body: "Planted by another site" }))];
+      return [post(form({ intent: "add-note", body: "Planted by another site" })), post(form({ intent: "subscription", subscribed: "on" }))];
+    case "routes/projects.$projectId.subscribers":
+      return [post(form({ intent: "add", email: "planted@evil.example" })), post(form({ intent: "import", csv: "planted@evil.example\n" }))];
+    case "routes/forgot-password":
+      return [post(form({ email: victim.email }))];
+    case "routes/verify-email._index":
+      return [post(form({}))];
     case "routes/projects.$projectId.settings":
       return [post(form({ intent: "delete", confirm: "yes" }))];
     case "routes/invitations.$token":
@@ -99,7 +105,17 @@ async function signUp(name: string): Promise<{ email: string; password: string; 
     body: new URLSearchParams({ name, email, password }).toString(),
   });
   expect(res.status, res.body).toBe(302);
-  return { email, password, cookie: cookieFrom(res, "mf_session") };
+  // Sign-up signs nobody in: the emailed confirmation link does.
+  const [verification] = await database.db<{ payload: { verifyUrl: string } }[]>`
+    select payload from email_deliveries where kind = 'email_verification' and to_email = ${email}`;
+  const link = new URL(verification.payload.verifyUrl);
+  const confirmed = await send(`${app.baseUrl}${link.pathname}${link.search}`, {
+    method: "POST",
+    headers: { Origin: app.baseUrl, "Content-Type": "application/x-www-form-urlencoded" },
+    body: "",
+  });
+  expect(confirmed.status, confirmed.body).toBe(302);
+  return { email, password, cookie: cookieFrom(confirmed, "mf_session") };
 }
 
 /** A person signed in with a project of their own and an invitation to someone else's organization. */
@@ -196,7 +212,8 @@ describe("cross-site requests to every action route", () => {
                 body: forgery.body,
               });
               expect(res.status, `${forgery.method} ${path} answered ${res.status}: ${res.body.slice(0, 300)}`).toBe(403);
-              if (kind === "data" || route.isResource) {
+              // The edge answers the API and data requests in JSON, anything else (the Atom feed too) as a page.
+              if (kind === "data" || route.pattern.startsWith("/api/")) {
                 expect(JSON.parse(res.body)).toEqual({ error: expect.stringContaining("another site") });
               } else {
                 expect(res.headers["content-type"]).toMatch(/^text\/html/);

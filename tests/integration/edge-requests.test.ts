@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cookieFrom, send, sendRaw, startEdgeApp, type EdgeApp } from "../support/edge";
+import { send, sendRaw, signUpOverHttp, startEdgeApp, type EdgeApp } from "../support/edge";
 import { useRouteDatabase } from "../support/route-database";
 
 /**
@@ -180,10 +180,14 @@ describe("caching", () => {
     const signup = await send(`${app.baseUrl}/signup`, {
       method: "POST",
       headers: { Origin: app.baseUrl, "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ name: "Cass", email: `cass-${crypto.randomBytes(4).toString("hex")}@example.com`, password: "correct horse battery" }).toString(),
+      body: new URLSearchParams({ name: "Dee", email: `dee-${crypto.randomBytes(4).toString("hex")}@example.com`, password: "correct horse battery" }).toString(),
     });
-    const cookie = cookieFrom(signup, "mf_session");
     expect(signup.headers["cache-control"]).toBe("private, no-store");
+    const { cookie } = await signUpOverHttp(app.baseUrl, database.db, {
+      name: "Cass",
+      email: `cass-${crypto.randomBytes(4).toString("hex")}@example.com`,
+      password: "correct horse battery",
+    });
     for (const path of ["/projects", "/organization", "/api/me", "/api/projects", "/projects?_data=routes%2Fprojects._index", "/"]) {
       const res = await send(`${app.baseUrl}${path}`, { headers: { Cookie: cookie } });
       expect(res.status, path).toBe(200);

@@ -1,6 +1,6 @@
 import crypto from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { hashPassword, verifyPassword } from "../../app/auth/password.server";
+import { verifyPassword } from "../../app/auth/password.server";
 import { signInWithPassword } from "../../app/auth/sign-in.server";
 import type { Db } from "../../app/lib/db.server";
 import {
@@ -10,16 +10,14 @@ import {
   MAX_ATTEMPTS_PER_EMAIL_AND_ADDRESS,
   MAX_EMAIL_DELAY_MS,
 } from "../../app/models/sign-in-attempts.server";
-import { createUserWithPersonalOrganization } from "../../app/models/users.server";
+import { signUpWithPassword } from "../../app/auth/account-email.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
 
 let database: TestDatabase;
 let db: Db;
-let passwordHash: string;
 beforeAll(async () => {
   database = await createTestDatabase();
   db = database.db;
-  passwordHash = await hashPassword("correct horse battery");
 });
 afterAll(() => database.drop());
 
@@ -27,12 +25,9 @@ const PASSWORD = "correct horse battery";
 
 async function account() {
   const email = `person-${crypto.randomBytes(6).toString("hex")}@example.com`;
-  const result = await createUserWithPersonalOrganization(
-    db,
-    { name: "Ada", email, passwordHash, sessionTtlDays: 1 },
-    { ip: null, userAgent: null, requestId: null },
-  );
-  expect(result.ok).toBe(true);
+  await signUpWithPassword(db, { name: "Ada", email, password: PASSWORD }, { ip: null, userAgent: null, requestId: null });
+  const [user] = await db`select id from users where email = ${email}`;
+  expect(user, "the account exists").toBeTruthy();
   return email;
 }
 

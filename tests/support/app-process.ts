@@ -11,6 +11,11 @@ export interface AppProcess {
   /** Everything the process printed, stdout and stderr, line by line. */
   output: string[];
   dataDir: string;
+  /**
+   * The URL of the app's own database: the embedded one's, from the password it keeps beside its data, or
+   * DATABASE_URL when the caller gave one. Tests read the outbox there (links that would be emailed).
+   */
+  databaseUrl(): Promise<string>;
   /** Sends the signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -51,6 +56,7 @@ export async function startAppProcess(
   // A caller may fix the port (PORT in env), e.g. to tell the app its own URL in APP_URL.
   const port = Number(options.env?.PORT) || (await freePort());
   const [program, ...args] = options.command ?? [process.execPath, SERVER_BUNDLE];
+  const embeddedPort = Number(options.env?.EMBEDDED_DATABASE_PORT) || (await freePort());
   const child = spawn(program, args, {
     env: {
       PATH: process.env.PATH,
@@ -59,7 +65,7 @@ export async function startAppProcess(
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
       EMBEDDED_DATABASE_DIR: path.join(dataDir, "postgres"),
-      EMBEDDED_DATABASE_PORT: String(await freePort()),
+      EMBEDDED_DATABASE_PORT: String(embeddedPort),
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
@@ -101,6 +107,11 @@ export async function startAppProcess(
     output,
     dataDir,
     exited,
+    async databaseUrl() {
+      if (options.env?.DATABASE_URL) return options.env.DATABASE_URL;
+      const credentials = JSON.parse(await fsp.readFile(path.join(dataDir, "postgres.credentials.json"), "utf8")) as { password: string };
+      return `postgres://postgres:${encodeURIComponent(credentials.password)}@127.0.0.1:${embeddedPort}/many_futures`;
+    },
     stop(signal = "SIGTERM") {
       if (child.exitCode === null) child.kill(signal);
       return exited;

@@ -103,3 +103,25 @@ export function cookieFrom(response: SentResponse, name: string): string {
   if (!cookie) throw new Error(`no ${name} cookie in ${response.status} ${JSON.stringify(response.headers)}`);
   return cookie.split(";")[0];
 }
+
+/**
+ * Signs a new person up over HTTP the way a browser does, then confirms the address from the link in the outbox
+ * (read from `db`, the app's database), which signs them in. Returns the session cookie.
+ */
+export async function signUpOverHttp(
+  baseUrl: string,
+  db: (strings: TemplateStringsArray, ...values: string[]) => Promise<{ payload: { verifyUrl: string } }[]>,
+  fields: { name: string; email: string; password: string; redirectTo?: string },
+): Promise<{ cookie: string; location: string | undefined }> {
+  const headers = { Origin: baseUrl, "Content-Type": "application/x-www-form-urlencoded" };
+  const signup = await send(`${baseUrl}/signup`, { method: "POST", headers, body: new URLSearchParams(fields).toString() });
+  if (signup.status !== 302) throw new Error(`sign-up answered ${signup.status}: ${signup.body.slice(0, 300)}`);
+  const [verification] = await db`
+    select payload from email_deliveries where kind = 'email_verification' and to_email = ${fields.email.toLowerCase()}
+    order by created_at desc limit 1`;
+  if (!verification) throw new Error(`no verification email for ${fields.email} in the outbox`);
+  const link = new URL(verification.payload.verifyUrl);
+  const confirmed = await send(`${baseUrl}${link.pathname}${link.search}`, { method: "POST", headers, body: "" });
+  if (confirmed.status !== 302) throw new Error(`the verification link answered ${confirmed.status}: ${confirmed.body.slice(0, 300)}`);
+  return { cookie: cookieFrom(confirmed, "mf_session"), location: confirmed.headers.location };
+}
