@@ -1,4 +1,4 @@
-import { enqueueGenerationFailedEmails } from "~/email/notifications.server";
+import { enqueueBudgetAlertEmails, enqueueGenerationFailedEmails } from "~/email/notifications.server";
 import { absoluteUrl } from "~/lib/app-url.server";
 import { getConfig, type Config } from "~/lib/config.server";
 import type { Db, Queryable } from "~/lib/db.server";
@@ -352,8 +352,9 @@ export async function bookGenerationSpend(
     });
   }
   const alerts = recorded.recorded ? await raiseBudgetAlerts(sql, { organizationId: input.organizationId, usageDate }) : [];
-  // The one place budget alerts are raised: the email issue enqueues each alert's email here, in this transaction.
+  // The one place budget alerts are raised; each one's emails are queued in this same transaction.
   for (const alert of alerts) {
+    await enqueueBudgetAlertEmails(sql, alert);
     await trackEvent(sql, {
       organizationId: input.organizationId,
       userId: null,

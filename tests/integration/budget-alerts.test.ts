@@ -60,6 +60,7 @@ beforeEach(async () => {
   await database.db`delete from generation_budget_reservations`;
   await database.db`delete from budget_alerts`;
   await database.db`delete from user_events`;
+  await database.db`delete from email_deliveries`;
   projectId = await insertProject(database.db, owner);
 });
 
@@ -80,6 +81,32 @@ describe("budget alerts", () => {
       select event_data->>'thresholdPercent' as threshold from user_events
       where organization_id = ${owner.organizationId} and event_type = 'budget_alert' order by (event_data->>'thresholdPercent')::int`;
     expect(events.map((e) => e.threshold)).toEqual(["80", "100"]);
+  });
+
+  it("email each alert once to the owners and admins, not to members, in the transaction that raised it", async () => {
+    const people = await database.db<{ id: string; role: string }[]>`
+      insert into users (email, name, password_hash)
+      values (${`admin-${owner.organizationId}@example.com`}, 'Admin', 'unused'), (${`member-${owner.organizationId}@example.com`}, 'Member', 'unused')
+      returning id, case when email like 'admin-%' then 'admin' else 'member' end as role`;
+    for (const person of people) {
+      await database.db`insert into memberships (organization_id, user_id, role) values (${owner.organizationId}, ${person.id}, ${person.role})`;
+    }
+    try {
+      await generateCosting(0.85);
+      await generateCosting(0.05);
+      await generateCosting(0.2);
+      const emails = await database.db<{ toEmail: string; level: string; spent: string }[]>`
+        select to_email, payload->>'level' as level, payload->>'spentGbpMicros' as spent from email_deliveries
+        where organization_id = ${owner.organizationId} and kind = 'budget_alert' order by created_at, to_email`;
+      expect(emails.map((e) => [e.toEmail.split("-")[0], e.level, e.spent])).toEqual([
+        ["admin", "warning", "850000"],
+        ["owner", "warning", "850000"],
+        ["admin", "reached", "1100000"],
+        ["owner", "reached", "1100000"],
+      ]);
+    } finally {
+      await database.db`delete from memberships where user_id in ${database.db(people.map((p) => p.id))}`;
+    }
   });
 
   it("one spend crossing both thresholds raises both at once", async () => {
