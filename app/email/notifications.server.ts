@@ -1,8 +1,8 @@
 import { absoluteUrl } from "~/lib/app-url.server";
 import type { Queryable } from "~/lib/db.server";
-import { canManageBudget } from "~/lib/roles";
+import { canManageBudget, type Role } from "~/lib/roles";
 import type { BudgetAlert } from "~/models/budget-alerts.server";
-import { enqueueEmail } from "~/models/email-deliveries.server";
+import { enqueueEmail, type EmailKind, type EmailPayloads, type EnqueueEmailInput } from "~/models/email-deliveries.server";
 import type { EpisodeRow } from "~/models/episodes.server";
 import { getOrganization, listMembers } from "~/models/organizations.server";
 import { getProject } from "~/models/projects.server";
@@ -11,30 +11,46 @@ import { getProject } from "~/models/projects.server";
  * Notifications to the people who run an organization, queued in the transaction of the change they report.
  */
 
-/** An episode reached FAILED: its organization's owners get an email with a link to try again. */
-export async function enqueueGenerationFailedEmails(sql: Queryable, episode: EpisodeRow): Promise<number> {
-  const project = await getProject(sql, episode.organizationId, episode.projectId);
-  const owners = (await listMembers(sql, episode.organizationId)).filter((member) => member.role === "owner" && member.email);
+/** One email of `kind` to each member whose role `notified` picks; returns how many were queued (not suppressed). */
+async function enqueueForMembers<K extends EmailKind>(
+  sql: Queryable,
+  input: { organizationId: string; kind: K; notified: (role: Role) => boolean; payload: EmailPayloads[K]; projectId?: string; episodeId?: string },
+): Promise<number> {
+  const members = (await listMembers(sql, input.organizationId)).filter((member) => input.notified(member.role) && member.email);
   let enqueued = 0;
-  for (const owner of owners) {
+  for (const member of members) {
     const result = await enqueueEmail(sql, {
-      organizationId: episode.organizationId,
-      kind: "generation_failed",
-      toEmail: owner.email!,
-      userId: owner.userId,
-      projectId: episode.projectId,
-      episodeId: episode.id,
-      payload: {
-        projectName: project?.title ?? "your project",
-        episodeTitle: episode.title,
-        scheduledFor: episode.scheduledFor.toISOString(),
-        reason: episode.failureReason ?? "The generator gave no reason.",
-        retryUrl: absoluteUrl(`/episodes/${episode.id}`),
-      },
-    });
+      organizationId: input.organizationId,
+      kind: input.kind,
+      toEmail: member.email!,
+      userId: member.userId,
+      projectId: input.projectId,
+      episodeId: input.episodeId,
+      payload: input.payload,
+      // One kind with its own payload: TypeScript cannot see that through the generic.
+    } as EnqueueEmailInput);
     if (result.enqueued) enqueued += 1;
   }
   return enqueued;
+}
+
+/** An episode reached FAILED: its organization's owners get an email with a link to try again. */
+export async function enqueueGenerationFailedEmails(sql: Queryable, episode: EpisodeRow): Promise<number> {
+  const project = await getProject(sql, episode.organizationId, episode.projectId);
+  return enqueueForMembers(sql, {
+    organizationId: episode.organizationId,
+    kind: "generation_failed",
+    notified: (role) => role === "owner",
+    projectId: episode.projectId,
+    episodeId: episode.id,
+    payload: {
+      projectName: project?.title ?? "your project",
+      episodeTitle: episode.title,
+      scheduledFor: episode.scheduledFor.toISOString(),
+      reason: episode.failureReason ?? "The generator gave no reason.",
+      retryUrl: absoluteUrl(`/episodes/${episode.id}`),
+    },
+  });
 }
 
 /**
@@ -43,24 +59,17 @@ export async function enqueueGenerationFailedEmails(sql: Queryable, episode: Epi
  */
 export async function enqueueBudgetAlertEmails(sql: Queryable, alert: BudgetAlert): Promise<number> {
   const organization = await getOrganization(sql, alert.organizationId);
-  const managers = (await listMembers(sql, alert.organizationId)).filter((member) => canManageBudget(member.role) && member.email);
-  let enqueued = 0;
-  for (const manager of managers) {
-    const result = await enqueueEmail(sql, {
-      organizationId: alert.organizationId,
-      kind: "budget_alert",
-      toEmail: manager.email!,
-      userId: manager.userId,
-      payload: {
-        organizationName: organization?.name ?? "your organization",
-        level: alert.thresholdPercent >= 100 ? "reached" : "warning",
-        spentGbpMicros: alert.costGbpMicros,
-        limitGbpMicros: alert.limitGbpMicros,
-        day: alert.usageDate,
-        settingsUrl: absoluteUrl("/organization"),
-      },
-    });
-    if (result.enqueued) enqueued += 1;
-  }
-  return enqueued;
+  return enqueueForMembers(sql, {
+    organizationId: alert.organizationId,
+    kind: "budget_alert",
+    notified: canManageBudget,
+    payload: {
+      organizationName: organization?.name ?? "your organization",
+      level: alert.thresholdPercent >= 100 ? "reached" : "warning",
+      spentGbpMicros: alert.costGbpMicros,
+      limitGbpMicros: alert.limitGbpMicros,
+      day: alert.usageDate,
+      settingsUrl: absoluteUrl("/organization"),
+    },
+  });
 }

@@ -1,38 +1,19 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
+import { showEmailLink, followEmailLink } from "~/auth/email-link-route.server";
 import { EmailLinkPage, expiredLink, ExpiredLinkBoundary } from "~/components/email-link-page";
 import { keepRefusalHeaders } from "~/components/error-boundary";
-import { findAccountLink, signInWithEmailLink } from "~/auth/account-email.server";
-import { serializeSessionCookie } from "~/auth/session-cookie.server";
-import { clerkEnabled, getConfig } from "~/lib/config.server";
-import { getDb } from "~/lib/db.server";
-import { redirectWithFlash } from "~/lib/flash.server";
-import { notFound, readForm, requestMeta } from "~/lib/http.server";
-import { safeRedirect } from "~/lib/safe-redirect";
 
 export const meta: MetaFunction = () => [{ title: "Sign in · Many Futures" }];
 
 const EXPIRED = "This sign-in link was used already, or has expired. Sign in with your password, or reset it.";
 
-export async function loader({ request, params }: LoaderFunctionArgs) {
-  if (clerkEnabled()) throw notFound(request);
-  const owner = await findAccountLink(getDb(), params.token ?? "", "sign_in");
-  if (!owner) throw expiredLink(EXPIRED);
-  return { email: owner.email };
+export function loader(args: LoaderFunctionArgs) {
+  return showEmailLink(args, "sign_in", () => expiredLink(EXPIRED));
 }
 
-export async function action({ request, params, context }: ActionFunctionArgs) {
-  if (clerkEnabled()) throw notFound(request);
-  await readForm(request);
-  const result = await signInWithEmailLink(
-    getDb(),
-    { token: params.token ?? "", purpose: "sign_in", sessionTtlDays: getConfig().SESSION_TTL_DAYS },
-    requestMeta(request, context),
-  );
-  if (!result.ok) throw expiredLink(EXPIRED);
-  const headers = { "Set-Cookie": await serializeSessionCookie(request, result.session.token, result.session.expiresAt) };
-  const to = safeRedirect(new URL(request.url).searchParams.get("redirectTo"));
-  return redirectWithFlash(request, to, { message: "You are signed in." }, headers);
+export function action(args: ActionFunctionArgs) {
+  return followEmailLink(args, { purpose: "sign_in", expired: () => expiredLink(EXPIRED), signedInMessage: "You are signed in." });
 }
 
 export const headers = keepRefusalHeaders;
