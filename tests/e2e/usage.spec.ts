@@ -32,11 +32,19 @@ test.afterAll(async () => {
 });
 
 test("an owner reads today's budget, the 30-day chart and its table without JavaScript, and downloads the ledger as CSV", async ({ page }, testInfo) => {
+  const email = `usage-${Date.now()}@example.com`;
   await page.goto(`${app.baseUrl}/signup`);
   await page.getByLabel("Name").fill("Uma Usage");
-  await page.getByLabel("Email").fill(`usage-${Date.now()}@example.com`);
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Check your inbox");
+  // This app's own outbox: the confirmation link a newcomer follows from their inbox.
+  const [verification] = await sql<{ verifyUrl: string }[]>`
+    select payload->>'verifyUrl' as "verifyUrl" from email_deliveries where kind = 'email_verification' and to_email = ${email}`;
+  const verifyUrl = new URL(verification.verifyUrl);
+  await page.goto(`${app.baseUrl}${verifyUrl.pathname}${verifyUrl.search}`);
+  await page.getByRole("button", { name: "Confirm my address" }).click();
   const me = (await (await page.request.get(`${app.baseUrl}/api/me`)).json()) as { organizationId: string; userId: string };
 
   const [project] = await sql<{ id: string }[]>`
