@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { stringify } from "csv-stringify";
 import type { Queryable } from "~/lib/db.server";
 import { exactGbp } from "~/lib/money";
-import { ledgerBatches } from "~/models/usage.server";
+import { getBudgetDay, ledgerBatches } from "~/models/usage.server";
 
 export const LEDGER_CSV_COLUMNS = [
   "usage_date",
@@ -22,7 +22,7 @@ export const LEDGER_CSV_COLUMNS = [
  * (fields with commas, quotes or line breaks are quoted, quotes doubled): memory stays flat however long it is.
  * Cost is exact pounds (six decimals), so the column sums to the day's totals.
  */
-export function ledgerCsvStream(sql: Queryable, organizationId: string): Readable {
+function ledgerCsvStream(sql: Queryable, organizationId: string): Readable {
   const rows = Readable.from(
     (async function* () {
       for await (const batch of ledgerBatches(sql, organizationId)) {
@@ -46,4 +46,10 @@ export function ledgerCsvStream(sql: Queryable, organizationId: string): Readabl
   const csv = stringify({ header: true, columns: [...LEDGER_CSV_COLUMNS], record_delimiter: "windows", quoted_match: /^[=+\-@\t\r]/ });
   rows.on("error", (error) => csv.destroy(error));
   return rows.pipe(csv);
+}
+
+/** The ledger as a download: its stream, and a file name dated by the organization's own day. */
+export async function ledgerCsvDownload(sql: Queryable, organizationId: string): Promise<{ fileName: string; stream: Readable }> {
+  const { usageDate } = await getBudgetDay(sql, organizationId);
+  return { fileName: `many-futures-usage-${usageDate}.csv`, stream: ledgerCsvStream(sql, organizationId) };
 }

@@ -8,6 +8,7 @@ export interface ArchiveProject {
   timezone: string;
   publicArchive: boolean;
   publicSubscribe: boolean;
+  updatedAt: Date;
 }
 
 export interface ArchiveEpisode {
@@ -32,7 +33,7 @@ export type ArchiveAccess =
  */
 export async function archiveAccess(sql: Queryable, projectId: string, viewerOrganizationId: string | null): Promise<ArchiveAccess> {
   const [project] = await sql<ArchiveProject[]>`
-    select id, organization_id, title, timezone, public_archive, public_subscribe
+    select id, organization_id, title, timezone, public_archive, public_subscribe, updated_at
     from projects
     where id = ${projectId} and (public_archive or organization_id = ${viewerOrganizationId})`;
   if (project) return { ok: true, project };

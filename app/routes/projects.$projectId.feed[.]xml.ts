@@ -18,7 +18,8 @@ export async function loader({ request, params, context }: LoaderFunctionArgs) {
     selfUrl: absoluteUrl(`/projects/${project.id}/feed.xml`),
     alternateUrl: absoluteUrl(archivePath),
     authorName: "Many Futures",
-    updated: episodes.reduce((latest, e) => (e.updatedAt > latest ? e.updatedAt : latest), new Date(0)),
+    // A feed with no episode yet was last changed with its project.
+    updated: episodes.reduce((latest, e) => (e.updatedAt > latest ? e.updatedAt : latest), project.updatedAt),
     entries: episodes.map((episode) => ({
       id: `urn:uuid:${episode.id}`,
       title: episode.title,

@@ -1,6 +1,6 @@
 import { createReadableStreamFromReadable, type LoaderFunctionArgs } from "@remix-run/node";
 import { forbiddenResponse, requireOrgContext } from "~/auth/context.server";
-import { ledgerCsvStream } from "~/budget/ledger-csv.server";
+import { ledgerCsvDownload } from "~/budget/ledger-csv.server";
 import { getDb } from "~/lib/db.server";
 import { canManageBudget } from "~/lib/roles";
 
@@ -11,11 +11,11 @@ import { canManageBudget } from "~/lib/roles";
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const actor = await requireOrgContext(request, context);
   if (!canManageBudget(actor.role)) throw forbiddenResponse(request, "The ledger is for owners and admins of this organization.");
-  const day = new Date().toISOString().slice(0, 10);
-  return new Response(createReadableStreamFromReadable(ledgerCsvStream(getDb(), actor.organizationId)), {
+  const { fileName, stream } = await ledgerCsvDownload(getDb(), actor.organizationId);
+  return new Response(createReadableStreamFromReadable(stream), {
     headers: {
       "Content-Type": "text/csv; charset=utf-8",
-      "Content-Disposition": `attachment; filename="many-futures-usage-${day}.csv"`,
+      "Content-Disposition": `attachment; filename="${fileName}"`,
       "Cache-Control": "private, no-store",
     },
   });

@@ -98,6 +98,15 @@ describe("the archive of a private project", () => {
 });
 
 describe("the Atom feed", () => {
+  it("of a project with no episode yet says it was updated with the project", async () => {
+    const emptyId = await insertProject(owner.organizationId, "Nothing yet");
+    const [project] = await db<{ updatedAt: Date }[]>`select updated_at from projects where id = ${emptyId}`;
+    const xml = await (await owner.client.get(`/projects/${emptyId}/feed.xml`)).text();
+    const feed = new XMLParser().parse(xml).feed;
+    expect(feed.entry).toBeUndefined();
+    expect(feed.updated).toBe(project.updatedAt.toISOString());
+  });
+
   it("is valid XML with every value escaped and the episodes as entries", async () => {
     const response = await owner.client.get(`/projects/${projectId}/feed.xml`);
     expect(response.status).toBe(200);

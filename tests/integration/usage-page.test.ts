@@ -108,6 +108,22 @@ describe("/usage", () => {
     await recordCalls(owner.organizationId, []);
   });
 
+  it("dates the CSV's file name by the organization's day, not UTC's", async () => {
+    // A zone whose date differs from UTC's at this hour: 14 hours ahead late in the UTC day, 11 behind early in it.
+    const zone = new Date().getUTCHours() >= 12 ? "Pacific/Kiritimati" : "Pacific/Pago_Pago";
+    const [before] = await database.db<{ timeZone: string }[]>`select time_zone from organizations where id = ${owner.organizationId}`;
+    await database.db`update organizations set time_zone = ${zone} where id = ${owner.organizationId}`;
+    try {
+      const [today] = await database.db<{ day: string }[]>`select (now() at time zone ${zone})::date::text as day`;
+      expect(today.day).not.toBe(new Date().toISOString().slice(0, 10));
+      const response = await owner.client.get("/usage.csv");
+      expect(response.headers.get("Content-Disposition")).toBe(`attachment; filename="many-futures-usage-${today.day}.csv"`);
+      await response.text();
+    } finally {
+      await database.db`update organizations set time_zone = ${before.timeZone} where id = ${owner.organizationId}`;
+    }
+  });
+
   it("streams the ledger as CSV with a download name and correct quoting", async () => {
     const response = await owner.client.get("/usage.csv");
     expect(response.status).toBe(200);
