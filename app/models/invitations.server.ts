@@ -26,7 +26,8 @@ export interface InvitationPreview extends InvitationRow {
 }
 
 export type CreateInvitationResult =
-  | { ok: true; invitation: InvitationRow; token: string }
+  // `emailed` is false when the address is suppressed (it bounced or complained): only the link reaches them.
+  | { ok: true; invitation: InvitationRow; token: string; emailed: boolean }
   | { ok: false; reason: "already_member" | "forbidden" };
 
 /**
@@ -61,7 +62,7 @@ export async function createInvitation(
       select o.name as organization_name, coalesce(nullif(u.name, ''), u.email, '') as inviter_name
       from organizations o left join users u on u.id = ${actor.userId}
       where o.id = ${actor.organizationId}`;
-    await enqueueEmail(sql, {
+    const { enqueued } = await enqueueEmail(sql, {
       organizationId: actor.organizationId,
       kind: "invitation",
       toEmail: email,
@@ -73,7 +74,7 @@ export async function createInvitation(
         expiresAt: invitation.expiresAt.toISOString(),
       },
     });
-    return { ok: true, invitation, token } as const;
+    return { ok: true, invitation, token, emailed: enqueued } as const;
   });
 }
 

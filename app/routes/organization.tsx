@@ -148,7 +148,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       // The link is a credential: it goes to the inviter's page only, and the log names the invitation by id.
       getLogger().info({ invitationId: result.invitation.id }, "invitation created");
       return redirectWithFlash(request, "/organization", {
-        message: `Invitation emailed to ${input.email}. If it does not arrive, you can also send them this link yourself:`,
+        message: result.emailed
+          ? `Invitation emailed to ${input.email}. If it does not arrive, you can also send them this link yourself:`
+          : `Invitation made, but not emailed: mail to ${input.email} bounced or was reported as spam before. Send them this link yourself:`,
         inviteLink,
       });
     }

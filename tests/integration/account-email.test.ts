@@ -115,6 +115,17 @@ describe("invitations", () => {
     expect(linkPath(email.payload.acceptUrl)).toBe(shown);
   });
 
+  it("to an address suppressed after a bounce are not emailed, and the inviter is told to send the link", async () => {
+    const owner = await signUp("Ina Inviter", unique("inviter"));
+    const invitee = unique("bounced");
+    await db`insert into email_suppressions (organization_id, email, reason) values (${owner.organizationId}, ${invitee}, 'bounced')`;
+    await owner.client.post("/organization", { intent: "invite", email: invitee, role: "member" });
+    const page = await (await owner.client.get("/organization")).text();
+    expect(page).toContain(`not emailed: mail to ${invitee} bounced`);
+    expect(page).toMatch(/\/invitations\/[A-Za-z0-9_-]{20,}/);
+    expect(await emailsTo(invitee)).toEqual([]);
+  });
+
   it("cannot be accepted before the address is verified; after verifying, they can", async () => {
     const owner = await signUp("Ina Inviter", unique("inviter"));
     const inviteeEmail = unique("invitee");
