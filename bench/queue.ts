@@ -106,7 +106,9 @@ async function withDatabase<T>(pg: BenchPostgres, name: string, fromTemplate: bo
  * row due now. Set-based, then vacuumed, so the measurement starts from a settled table.
  */
 async function seedQueuedEpisodes(db: Db, episodes: number, enqueue: boolean): Promise<{ organizationId: string; episodeIds: string[] }> {
-  const [organization] = await db<{ id: string }[]>`insert into organizations (name) values ('Queue bench') returning id`;
+  // A limit the run cannot reach: every claim still reserves against it, so the budget's cost is in the figures.
+  const [organization] = await db<{ id: string }[]>`
+    insert into organizations (name, daily_cost_limit_gbp_micros) values ('Queue bench', ${Number.MAX_SAFE_INTEGER}) returning id`;
   const projects = Math.ceil(episodes / 10);
   await db`
     insert into projects (organization_id, title, onboarding_brief, timezone, next_scheduled_at)
@@ -149,10 +151,14 @@ async function ourThroughput(pg: BenchPostgres, jobs: number, dispatchers: numbe
       for (let i = 0; i < dispatchers; i++) {
         running.push(await generationDispatcher({ generator, settings: settings(), concurrency: perDispatcher, pollIntervalMs: 1_000 }).start(context));
       }
+      // A run that stops moving (jobs refused, a dispatcher stuck) fails with what it reached instead of waiting forever.
+      let progress = { dispatched: -1, at: nowMs() };
       for (;;) {
         const [{ dispatched }] = await db<{ dispatched: number }[]>`
           select count(*)::int as dispatched from episode_schedule_queue where dispatched_at is not null`;
         if (dispatched >= jobs) break;
+        if (dispatched !== progress.dispatched) progress = { dispatched, at: nowMs() };
+        else if (nowMs() - progress.at > 30_000) throw new Error(`the queue stalled at ${dispatched} of ${jobs} dispatched`);
         await sleep(50);
       }
       const seconds = (nowMs() - started) / 1000;
