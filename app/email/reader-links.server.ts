@@ -1,6 +1,6 @@
 import type { Db } from "~/lib/db.server";
 import type { RequestMeta } from "~/lib/http.server";
-import { findFeedbackContext, recordEpisodeOpened, submitFeedback, type FeedbackContext, type FeedbackResult } from "~/models/episode-feedback.server";
+import { findFeedbackContext, isSubscriberOfEpisode, recordEpisodeOpened, submitFeedback, type FeedbackContext, type FeedbackResult } from "~/models/episode-feedback.server";
 import { findListMembership, unsubscribe, type ListMembership, type UnsubscribeResult } from "~/models/unsubscribes.server";
 import { getLinkSigner } from "./links.server";
 
@@ -46,10 +46,7 @@ export async function openEpisodeAsReader(
 ): Promise<{ organizationId: string; subscriberId: string } | undefined> {
   const link = (await getLinkSigner(db)).readEpisodeToken(token);
   if (!link || link.episodeId !== episodeId) return undefined;
-  const [subscriber] = await db`
-    select 1 from subscribers s join episodes e on e.project_id = s.project_id and e.organization_id = s.organization_id
-    where s.organization_id = ${link.organizationId} and s.id = ${link.subscriberId} and e.id = ${episodeId}`;
-  if (!subscriber) return undefined;
+  if (!(await isSubscriberOfEpisode(db, { organizationId: link.organizationId, subscriberId: link.subscriberId, episodeId }))) return undefined;
   await recordEpisodeOpened(db, { organizationId: link.organizationId, episodeId, subscriberId: link.subscriberId });
   return { organizationId: link.organizationId, subscriberId: link.subscriberId };
 }

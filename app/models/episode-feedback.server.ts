@@ -60,6 +60,17 @@ export async function submitFeedback(
   });
 }
 
+/** Whether the subscriber is on the list of the project this episode belongs to, in that organization. */
+export async function isSubscriberOfEpisode(
+  sql: Queryable,
+  input: { organizationId: string; subscriberId: string; episodeId: string },
+): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from subscribers s join episodes e on e.project_id = s.project_id and e.organization_id = s.organization_id
+    where s.organization_id = ${input.organizationId} and s.id = ${input.subscriberId} and e.id = ${input.episodeId}`;
+  return !!row;
+}
+
 /** Someone opened the episode's web page: a subscriber from their email link, or a signed-in member. */
 export async function recordEpisodeOpened(
   sql: Queryable,
