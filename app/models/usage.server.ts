@@ -149,18 +149,13 @@ export async function usageByModel(sql: Queryable, organizationId: string, since
     order by cost_gbp_micros desc, label`;
 }
 
-export interface LedgerRow {
+/** A recorded model call, with where and when it was booked. */
+export interface LedgerRow extends ModelCall {
   id: string;
   usageDate: string;
   createdAt: Date;
   episodeId: string | null;
   projectTitle: string | null;
-  callId: string;
-  agent: UsageAgent;
-  model: string;
-  promptTokens: number;
-  completionTokens: number;
-  costGbpMicros: number;
 }
 
 export const LEDGER_PAGE_SIZE = 50;
