@@ -198,7 +198,8 @@ export default function NewProjectPage() {
             <p>Thank you. Here is the brief I will work from. Edit anything you like, then confirm.</p>
           </div>
           <h2 id="review-title">Your brief</h2>
-          <Form method="post">
+          {/* Keyed by the brief: a changed answer writes a new one, and the fields must show it, not what they held. */}
+          <Form method="post" key={review.brief}>
             <input type="hidden" name="intent" value="confirm" />
             <Field
               label="Title"
