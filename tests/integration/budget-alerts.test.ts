@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bookGenerationSpend, claimNextGeneration, publishGeneration, type GenerationSettings } from "../../app/generation/lifecycle.server";
 import { listBudgetAlerts } from "../../app/models/budget-alerts.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { insertOwner, insertProject, queueEpisode, testSettings, type Owner } from "../support/episodes";
+import { insertOwner, insertProject, queueEpisode, resetGenerationAndBudget, testSettings, type Owner } from "../support/episodes";
 
 let database: TestDatabase;
 let owner: Owner;
@@ -52,15 +52,7 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 beforeEach(async () => {
-  await database.db`delete from episode_schedule_queue`;
-  await database.db`delete from episodes`;
-  await database.db`delete from projects`;
-  await database.db`delete from token_usage`;
-  await database.db`delete from token_usage_daily`;
-  await database.db`delete from generation_budget_reservations`;
-  await database.db`delete from budget_alerts`;
-  await database.db`delete from user_events`;
-  await database.db`delete from email_deliveries`;
+  await resetGenerationAndBudget(database.db);
   projectId = await insertProject(database.db, owner);
 });
 

@@ -13,7 +13,7 @@ import { getEpisode } from "../../app/models/episodes.server";
 import { claimDueJobs } from "../../app/models/generation-jobs.server";
 import { BUDGET_REFUSAL_REASON, releaseReservation } from "../../app/models/budget.server";
 import { createTestDatabase, type TestDatabase } from "../support/database";
-import { insertOwner, insertProject, queueEpisode, testSettings, type Owner } from "../support/episodes";
+import { insertOwner, insertProject, queueEpisode, resetGenerationAndBudget, testSettings, type Owner } from "../support/episodes";
 
 let database: TestDatabase;
 let owner: Owner;
@@ -81,13 +81,7 @@ beforeAll(async () => {
 });
 afterAll(() => database.drop());
 beforeEach(async () => {
-  await database.db`delete from episode_schedule_queue`;
-  await database.db`delete from episodes`;
-  await database.db`delete from projects`;
-  await database.db`delete from generation_budget_reservations`;
-  await database.db`delete from token_usage`;
-  await database.db`delete from token_usage_daily`;
-  await database.db`delete from user_events`;
+  await resetGenerationAndBudget(database.db);
   await setBudget(50_000_000);
 });
 

@@ -111,3 +111,16 @@ export async function waitFor<T>(read: () => T | Promise<T>, done: (value: T) =>
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+/** Empties what generation and the budget write, so each test of a budget file starts from an unspent day. */
+export async function resetGenerationAndBudget(db: Db): Promise<void> {
+  await db`delete from episode_schedule_queue`;
+  await db`delete from episodes`;
+  await db`delete from projects`;
+  await db`delete from generation_budget_reservations`;
+  await db`delete from budget_alerts`;
+  await db`delete from token_usage`;
+  await db`delete from token_usage_daily`;
+  await db`delete from user_events`;
+  await db`delete from email_deliveries`;
+}
